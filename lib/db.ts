@@ -34,27 +34,27 @@ export async function query<R extends pg.QueryResultRow = Record<string, unknown
   return withClient(db, async (client) => (await client.query<R>(sql, params)).rows);
 }
 
-/** The .sql files of a folder, in name order. */
+/** The init files of `dir`, in the order docker's entrypoint runs them (numbered *.sql). */
 export function sqlFiles(dir: string): string[] {
   return readdirSync(dir)
-    .filter((f) => f.endsWith(".sql"))
-    .sort()
-    .map((f) => join(dir, f));
+    .filter((name) => /^\d+[_-].*\.sql$/.test(name))
+    .sort();
 }
 
-/** Applies every .sql file of `dir` in order, each in its own transaction (the files are idempotent). */
-export async function applySqlDir(client: pg.Client, dir: string): Promise<string[]> {
-  const applied: string[] = [];
-  for (const file of sqlFiles(dir)) {
-    await client.query("BEGIN");
+/**
+ * Applies every numbered .sql file of `dir` in name order, each as one multi-statement query
+ * (simple query protocol: atomic per file). Opens no transaction of its own, so inside the
+ * caller's transaction it is all-or-nothing. The files are idempotent. Returns their names.
+ */
+export async function applySqlDir(client: pg.ClientBase, dir: string): Promise<string[]> {
+  const files = sqlFiles(dir);
+  if (files.length === 0) throw new Error(`Nenhum arquivo .sql numerado em ${dir}.`);
+  for (const file of files) {
     try {
-      await client.query(readFileSync(file, "utf8"));
-      await client.query("COMMIT");
-    } catch (err) {
-      await client.query("ROLLBACK");
-      throw new Error(`Erro ao aplicar ${file}: ${(err as Error).message}`);
+      await client.query(readFileSync(join(dir, file), "utf8"));
+    } catch (error) {
+      throw new Error(`Falha ao aplicar ${file}: ${(error as Error).message}`, { cause: error });
     }
-    applied.push(file);
   }
-  return applied;
+  return files;
 }

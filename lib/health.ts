@@ -129,3 +129,30 @@ export function probes(cfg: Config = config()): Record<ServiceName, () => Promis
 export async function healthReport(cfg: Config = config()): Promise<Health[]> {
   return Promise.all(Object.values(probes(cfg)).map((probe) => probe()));
 }
+
+/** Throws, naming each failing service and why, unless every service is healthy. */
+export function exigirTudoNoAr(report: Health[]): void {
+  const down = report.filter((h) => !h.ok);
+  if (down.length) {
+    throw new Error(
+      `Serviços fora do ar: ${down.map((h) => `${h.service} (${h.detalhe})`).join("; ")}. ` +
+        "Rode `npm run stack -- up` (ou `docker compose up -d`) e veja `npm run stack -- logs`.",
+    );
+  }
+}
+
+export interface InterfaceWeb {
+  servico: string;
+  url: string;
+  acesso: string;
+}
+
+/** The web interfaces a student opens in the browser, with how to log in. */
+export function interfacesWeb(cfg: Config = config()): InterfaceWeb[] {
+  return [
+    { servico: "JupyterLab", url: `${cfg.jupyter.url}/lab?token=${cfg.jupyter.token}`, acesso: "token JUPYTER_TOKEN (já na URL)" },
+    { servico: "Console do MinIO", url: `http://${cfg.minio.host}:${cfg.minio.consolePort}`, acesso: `${cfg.minio.accessKey} / MINIO_ROOT_PASSWORD` },
+    { servico: "Kafka Connect (API REST)", url: `${cfg.connect.url}/connectors`, acesso: "sem autenticação (só localhost)" },
+    { servico: "Airflow", url: cfg.airflow.url, acesso: "aula 05 (docker compose ou airflow local)" },
+  ];
+}
