@@ -8,7 +8,7 @@ import { join } from "node:path";
 export interface Command {
   cmd: string;
   args: string[];
-  env?: Record<string, string>;
+  env?: NodeJS.ProcessEnv;
   cwd?: string;
 }
 

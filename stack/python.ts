@@ -1,0 +1,279 @@
+// Python side of the native stack: one cached virtualenv (JupyterLab, nbclient/nbconvert, dbt),
+// the tslab kernel spec, and the command lines for JupyterLab and the headless notebook runner.
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
+
+export interface PythonEnv {
+  /** Absolute path of the virtualenv. */
+  venv: string;
+  /** The virtualenv's python executable. */
+  python: string;
+  /** Absolute path of an executable installed in the virtualenv (jupyter-lab, dbt, ...). */
+  bin: (name: string) => string;
+}
+
+export interface CommandLine {
+  cmd: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+const MIN_PYTHON: readonly [number, number] = [3, 10];
+const MARKER = ".liga-sudoers-ready";
+
+interface RunResult {
+  code: number;
+  output: string;
+}
+
+/** Runs a command, capturing stdout+stderr together; never rejects for a non-zero exit. */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    const chunks: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => chunks.push(c));
+    child.stderr.on("data", (c: Buffer) => chunks.push(c));
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise({ code: code ?? 1, output: Buffer.concat(chunks).toString("utf8") }));
+  });
+}
+
+function tail(text: string, lines = 25): string {
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+function shortHash(...parts: string[]): string {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p).update("\0");
+  return h.digest("hex").slice(0, 12);
+}
+
+/** Environment without the variables of an outer virtualenv, which would confuse pip and jupyter. */
+function cleanEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  delete env.VIRTUAL_ENV;
+  delete env.PYTHONHOME;
+  delete env.PYTHONPATH;
+  return env;
+}
+
+interface BasePython {
+  executable: string;
+  version: string;
+}
+
+async function probePython(python: string): Promise<BasePython> {
+  let result: RunResult;
+  try {
+    result = await run(python, [
+      "-c",
+      "import sys, os; print('%d.%d.%d' % sys.version_info[:3]); print(os.path.realpath(sys.executable))",
+    ]);
+  } catch {
+    throw new Error(
+      `Não encontrei o Python (${python}). Instale o Python ${MIN_PYTHON.join(".")} ou mais novo ` +
+        "(no Debian: sudo apt-get install python3 python3-venv) ou indique outro em LIGA_SUDOERS_PYTHON.",
+    );
+  }
+  const [version = "", executable = ""] = result.output.trim().split("\n");
+  const [major = 0, minor = 0] = version.split(".").map(Number);
+  if (result.code !== 0 || !version) {
+    throw new Error(`Não consegui executar ${python}:\n${tail(result.output)}`);
+  }
+  if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
+    throw new Error(
+      `O ${python} é a versão ${version}, mas o kit precisa do Python ${MIN_PYTHON.join(".")} ou mais novo. ` +
+        "Instale uma versão recente ou indique outro interpretador em LIGA_SUDOERS_PYTHON.",
+    );
+  }
+  return { executable, version };
+}
+
+/**
+ * Creates (once) the virtualenv with JupyterLab, nbclient, nbconvert and dbt-postgres, installed
+ * exactly from stack/python/requirements.lock.txt. The folder name carries a hash of the lock
+ * file and of the base interpreter, so a changed lock or a different Python gives a fresh venv.
+ * The marker file is written last: a venv without it is half-made and is rebuilt from scratch.
+ */
+export async function installPython(opts: { cacheDir: string; repoRoot: string }): Promise<PythonEnv> {
+  const reqDir = join(opts.repoRoot, "stack", "python");
+  const lockFile = join(reqDir, "requirements.lock.txt");
+  const topFile = join(reqDir, "requirements.txt");
+  const lock = readFileSync(lockFile, "utf8");
+  const base = await probePython(process.env.LIGA_SUDOERS_PYTHON || "python3");
+  const key = shortHash(lock, base.version, base.executable);
+  const venv = join(opts.cacheDir, `venv-${key}`);
+  const python = join(venv, "bin", "python");
+  const result: PythonEnv = { venv, python, bin: (name) => join(venv, "bin", name) };
+  const marker = join(venv, MARKER);
+  if (existsSync(marker) && existsSync(python)) return result;
+
+  rmSync(venv, { recursive: true, force: true });
+  mkdirSync(opts.cacheDir, { recursive: true });
+  const logFile = `${venv}.log`;
+  const log: string[] = [];
+  const env = cleanEnv();
+  const step = async (what: string, cmd: string, args: string[]): Promise<RunResult> => {
+    const r = await run(cmd, args, env);
+    log.push(`$ ${cmd} ${args.join(" ")}\n${r.output}`);
+    writeFileSync(logFile, log.join("\n"));
+    if (r.code !== 0 && what) {
+      throw new Error(
+        `Falha ao ${what} (código ${r.code}). Log completo: ${logFile}\n${tail(r.output)}\n` +
+          "Verifique o acesso ao PyPI e rode o comando de novo: o ambiente é refeito do zero.",
+      );
+    }
+    return r;
+  };
+
+  await step("criar o ambiente virtual Python (no Debian: sudo apt-get install python3-venv)", base.executable, [
+    "-m",
+    "venv",
+    venv,
+  ]);
+  const pip = [
+    "-m",
+    "pip",
+    "install",
+    "--no-input",
+    "--disable-pip-version-check",
+    "--no-warn-script-location",
+  ];
+  await step("instalar os pacotes Python (pip)", python, [...pip, "--no-deps", "-r", lockFile]);
+  // The lock is frozen on Python 3.11; another minor version may need a few extra
+  // marker-only dependencies (e.g. exceptiongroup on 3.10), which the resolver adds under the lock.
+  const check = await step("", python, ["-m", "pip", "check"]);
+  if (check.code !== 0) {
+    await step("completar as dependências Python (pip)", python, [...pip, "-r", topFile, "-c", lockFile]);
+    await step("verificar as dependências Python (pip check)", python, ["-m", "pip", "check"]);
+  }
+  writeFileSync(marker, `${key}\n`);
+  return result;
+}
+
+/**
+ * Writes the "tslab" kernel spec into <cache>/jupyter/<hash of the repo path>/share/jupyter and
+ * returns that folder for JUPYTER_PATH. The spec is per clone because its argv holds absolute
+ * paths (this node binary and this clone's tslab), which is faster and less fragile than npx;
+ * tslab itself then loads the tslab found above the kernel's cwd (the notebook's folder).
+ * Rewritten whenever its content would change (e.g. node moved); cheap to call every time.
+ */
+export async function installTslabKernel(opts: {
+  cacheDir: string;
+  repoRoot: string;
+  python: string;
+}): Promise<{ jupyterPath: string }> {
+  const root = realpathSync(opts.repoRoot);
+  const tslab = join(root, "node_modules", "tslab", "bin", "tslab");
+  if (!existsSync(tslab)) {
+    throw new Error(`O kernel tslab não está instalado em ${root}/node_modules. Rode "npm ci" na raiz do kit.`);
+  }
+  const jupyterPath = join(opts.cacheDir, "jupyter", shortHash(root), "share", "jupyter");
+  const specDir = join(jupyterPath, "kernels", "tslab");
+  const spec = {
+    argv: [process.execPath, tslab, "kernel", "--config-path", "{connection_file}"],
+    display_name: "TypeScript",
+    language: "typescript",
+    metadata: { "liga-sudoers": { repoRoot: root } },
+  };
+  const text = `${JSON.stringify(spec, null, 2)}\n`;
+  const file = join(specDir, "kernel.json");
+  if (!existsSync(file) || readFileSync(file, "utf8") !== text) {
+    mkdirSync(specDir, { recursive: true });
+    writeFileSync(`${file}.tmp`, text);
+    renameSync(`${file}.tmp`, file);
+  }
+
+  // Make sure Jupyter resolves "tslab" to this spec (JUPYTER_PATH wins over user/system specs).
+  const probe = await run(
+    opts.python,
+    ["-c", "from jupyter_client.kernelspec import KernelSpecManager as K; print(K().find_kernel_specs().get('tslab', ''))"],
+    { ...cleanEnv(), JUPYTER_PATH: jupyterPath, JUPYTER_PLATFORM_DIRS: "1" },
+  );
+  const found = probe.output.trim().split("\n").pop() ?? "";
+  if (probe.code !== 0 || found !== specDir) {
+    throw new Error(
+      `O Jupyter não encontrou o kernel tslab em ${specDir} (encontrou: "${found}").\n${tail(probe.output)}`,
+    );
+  }
+  return { jupyterPath };
+}
+
+/** Variables shared by JupyterLab and the runner: venv first on PATH, node reachable, quiet Jupyter. */
+function jupyterEnv(opts: { venv: string; repoRoot: string; jupyterPath: string }, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const state = join(opts.repoRoot, ".stack", "jupyter");
+  const path = [join(opts.venv, "bin"), dirname(process.execPath), base.PATH ?? ""].filter(Boolean).join(delimiter);
+  return {
+    ...cleanEnv(base),
+    PATH: path,
+    VIRTUAL_ENV: opts.venv,
+    JUPYTER_PATH: opts.jupyterPath,
+    // Keep Jupyter's config and runtime files with the rest of the stack's state, so a user's
+    // ~/.jupyter cannot change the kit's behaviour.
+    JUPYTER_CONFIG_DIR: join(state, "config"),
+    JUPYTER_RUNTIME_DIR: join(state, "runtime"),
+    JUPYTERLAB_SETTINGS_DIR: join(state, "lab", "user-settings"),
+    JUPYTERLAB_WORKSPACES_DIR: join(state, "lab", "workspaces"),
+    JUPYTER_PLATFORM_DIRS: "1",
+    PYDEVD_DISABLE_FILE_VALIDATION: "1",
+  };
+}
+
+/**
+ * JupyterLab server command. Rooted at <repo>/notebooks (what the compose service mounts as the
+ * student's workspace); lib/ stays reachable through the committed notebooks/lib symlink.
+ * The token goes through JUPYTER_TOKEN, not argv, so it does not show up in `ps`.
+ */
+export function jupyterLabCommand(opts: {
+  venv: string;
+  repoRoot: string;
+  host: string;
+  port: number;
+  token: string;
+  jupyterPath: string;
+  rootDir?: string;
+  baseEnv?: NodeJS.ProcessEnv;
+}): CommandLine {
+  const env = jupyterEnv(opts, opts.baseEnv ?? process.env);
+  env.JUPYTER_TOKEN = opts.token;
+  return {
+    cmd: join(opts.venv, "bin", "jupyter-lab"),
+    args: [
+      "--no-browser",
+      `--ServerApp.ip=${opts.host}`,
+      `--ServerApp.port=${opts.port}`,
+      // Fail instead of silently moving to another port.
+      "--ServerApp.port_retries=0",
+      `--ServerApp.root_dir=${opts.rootDir ?? join(opts.repoRoot, "notebooks")}`,
+      // Our machines run everything as root; harmless for a normal user.
+      "--ServerApp.allow_root=True",
+      "--MultiKernelManager.default_kernel_name=tslab",
+      "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ],
+    env,
+  };
+}
+
+/** Command for stack/run_notebooks.py (headless execution through the real tslab kernel). */
+export function runNotebooksCommand(opts: {
+  venv: string;
+  repoRoot: string;
+  jupyterPath: string;
+  out: string;
+  notebooks: string[];
+  repeat?: number;
+  timeoutSeconds?: number;
+  baseEnv?: NodeJS.ProcessEnv;
+}): CommandLine {
+  const args = [join(opts.repoRoot, "stack", "run_notebooks.py"), "--out", opts.out];
+  if (opts.repeat !== undefined) args.push("--repeat", String(opts.repeat));
+  if (opts.timeoutSeconds !== undefined) args.push("--timeout", String(opts.timeoutSeconds));
+  args.push(...opts.notebooks);
+  return {
+    cmd: join(opts.venv, "bin", "python"),
+    args,
+    env: jupyterEnv(opts, opts.baseEnv ?? process.env),
+  };
+}
