@@ -50,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
         console.error(`Valor inválido para -n: "${rest[nIndex + 1] ?? ""}". Esperado um inteiro positivo.`);
         return 2;
       }
-      const names = rest.filter((_, i) => i !== nIndex && i !== nIndex + 1);
+      const names = nIndex >= 0 ? rest.filter((_, i) => i !== nIndex && i !== nIndex + 1) : rest;
       const unknown = names.filter((n) => !(SERVICES as readonly string[]).includes(n));
       if (unknown.length) {
         console.error(`Serviço desconhecido: ${unknown.join(", ")}. Esperado um de: ${SERVICES.join(", ")}.`);
