@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const { python, jupyterPath } = await installAll(cfg);
   const notebooks = courseNotebooks(cfg.root);
   console.log(`Executando ${notebooks.length} notebooks com o kernel tslab…`);
-  await runNotebooks(cfg, { python: python.python, jupyterPath, notebooks, stream: true });
+  await runNotebooks(cfg, { venv: python.venv, jupyterPath, notebooks, stream: true });
   console.log("\nCurso executado do início ao fim. Cópias executadas e HTML em .course-output/");
 }
 

@@ -14,7 +14,7 @@ export interface Command {
 
 export interface RunOptions {
   cwd?: string;
-  env?: Record<string, string>;
+  env?: NodeJS.ProcessEnv;
   uid?: number;
   gid?: number;
   /** Echo output live (long installs) instead of only keeping it for the error message. */

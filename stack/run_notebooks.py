@@ -27,9 +27,9 @@ import queue
 import re
 import sys
 import time
+import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
-import typing as t
 from typing import Any
 
 import nbformat
@@ -96,8 +96,12 @@ def head(source: str) -> str:
     return "\n".join(f"    | {line}" for line in shown)
 
 
+INTERNAL_FRAME = re.compile(r"^\s+at .*(\(node:|\bnode:|/node_modules/tslab/)")
+
+
 def indent(text: str) -> str:
-    text = text.rstrip()
+    # Stack frames of Node internals and of tslab itself say nothing about the student's code.
+    text = "\n".join(line for line in text.rstrip().splitlines() if not INTERNAL_FRAME.match(line))
     if len(text) > TEXT_LIMIT:
         text = text[:TEXT_LIMIT] + "\n... (saída truncada; veja o notebook executado)"
     return "\n".join(f"    {line}" for line in text.splitlines()) or "    (sem texto em stderr)"
@@ -171,8 +175,6 @@ async def execute(path: Path, nb: Any, args: argparse.Namespace) -> Result:
         # We judge each reply ourselves: tslab's errors carry no ename/traceback.
         allow_errors=True,
         record_timing=True,
-        # tslab does not answer shutdown_request quickly; a kill is safe after the last cell.
-        shutdown_kernel="immediate",
         resources={"metadata": {"path": str(path.parent)}},
         on_cell_executed=on_cell_executed,
     )
@@ -219,7 +221,7 @@ async def execute(path: Path, nb: Any, args: argparse.Namespace) -> Result:
     result.total_seconds = time.monotonic() - start
 
     # "No error output" rule: any stderr anywhere fails the notebook, even if every reply was ok
-    # (e.g. a rejected promise that was not awaited reports late, as stderr of a later cell).
+    # (e.g. console.error, or a rejected promise that was not awaited, which tslab reports late).
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and (result.failure is None or index != result.failure.index):
             text = cell_stderr(cell)

@@ -45,13 +45,14 @@ describe("committed notebooks", () => {
 });
 
 describe("notebooks executed through tslab", () => {
-  let python: string;
+  let venv: string;
   let jupyterPath: string;
 
   before(async () => {
     const cache = cacheDir();
-    python = (await installPython({ cacheDir: cache, repoRoot: cfg.root })).python;
-    jupyterPath = (await installTslabKernel({ cacheDir: cache, repoRoot: cfg.root, python })).jupyterPath;
+    const python = await installPython({ cacheDir: cache, repoRoot: cfg.root });
+    venv = python.venv;
+    jupyterPath = (await installTslabKernel({ cacheDir: cache, repoRoot: cfg.root, python: python.python })).jupyterPath;
   });
 
   // Notebooks that only read or re-apply idempotent SQL: a rerun must leave every count as it was.
@@ -60,7 +61,7 @@ describe("notebooks executed through tslab", () => {
   for (const path of notebooks) {
     test(`${basename(path)} runs twice in a row with no error output`, { timeout: 20 * 60_000 }, async () => {
       const before = await contarLinhas();
-      const output = await runNotebooks(cfg, { python, jupyterPath, notebooks: [path], repeat: 2 });
+      const output = await runNotebooks(cfg, { venv, jupyterPath, notebooks: [path], repeat: 2 });
       assert.match(output, /Todos os notebooks passaram: 2 execuções/);
       if (storesNothingNew.test(basename(path))) assert.deepEqual(await contarLinhas(), before);
     });
