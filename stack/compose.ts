@@ -1,44 +1,14 @@
 // The docker compose route, checked on machines without a Docker engine: builds the Compose v2
 // CLI from its Go module (pinned) and runs `config` to validate docker-compose.yml for real.
-import { execFile } from "node:child_process";
-import { cacheDir as defaultCacheDir } from "./proc";
 import { existsSync } from "node:fs";
 import { chmod, cp, mkdir, mkdtemp, readdir, readlink, rename, rm, symlink } from "node:fs/promises";
 import { homedir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
+import { capture, cacheDir as defaultCacheDir, failureText, type CaptureResult } from "./proc";
 
 export const COMPOSE_MODULE = "github.com/docker/compose/v2";
 /** Newest v2.x the Go module proxy serves; `docker compose version` reports it. */
 export const COMPOSE_VERSION = "v2.40.3";
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(
-  cmd: string,
-  args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    execFile(
-      cmd,
-      args,
-      { cwd: opts.cwd, env: opts.env ?? process.env, maxBuffer: 64 * 1024 * 1024, timeout: opts.timeoutMs ?? 0 },
-      (error, stdout, stderr) => {
-        if (error && typeof (error as NodeJS.ErrnoException).code === "string") {
-          // Spawn failure (e.g. ENOENT), not a non-zero exit.
-          reject(error);
-          return;
-        }
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolvePromise({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
-}
 
 /** Standalone CLI built by installCompose. */
 export function composeBinary(cacheDir: string): string {
@@ -67,12 +37,8 @@ function findGo(): string {
 
 async function installedVersion(binary: string): Promise<string | undefined> {
   if (!existsSync(binary)) return undefined;
-  try {
-    const result = await run(binary, ["version", "--short"], { env: minimalEnv() });
-    return result.code === 0 ? result.stdout.trim() : undefined;
-  } catch {
-    return undefined;
-  }
+  const result = await capture(binary, ["version", "--short"], { env: minimalEnv(), replaceEnv: true });
+  return result.code === 0 ? result.stdout.trim() : undefined;
 }
 
 async function ensurePlugin(cacheDir: string, binary: string): Promise<void> {
@@ -114,9 +80,9 @@ export async function installCompose(opts: { cacheDir: string; log?: (message: s
   const log = opts.log ?? (() => {});
   const go = findGo();
   log(`Compilando Docker Compose ${COMPOSE_VERSION} com ${go} (a primeira vez leva alguns minutos)...`);
-  const download = await run(go, ["mod", "download", "-json", `${COMPOSE_MODULE}@${COMPOSE_VERSION}`]);
+  const download = await capture(go, ["mod", "download", "-json", `${COMPOSE_MODULE}@${COMPOSE_VERSION}`]);
   if (download.code !== 0) {
-    throw new Error(`Falha ao baixar ${COMPOSE_MODULE}@${COMPOSE_VERSION}:\n${download.stderr}${download.stdout}`);
+    throw new Error(`Falha ao baixar ${COMPOSE_MODULE}@${COMPOSE_VERSION}:\n${failureText(download)}`);
   }
   const moduleDir = (JSON.parse(download.stdout) as { Dir?: string }).Dir;
   if (!moduleDir) throw new Error(`go mod download não informou a pasta de ${COMPOSE_MODULE}.`);
@@ -131,13 +97,13 @@ export async function installCompose(opts: { cacheDir: string; log?: (message: s
     await cp(moduleDir, srcDir, { recursive: true });
     await makeWritable(srcDir);
     const ldflags = `-s -w -X ${COMPOSE_MODULE}/internal.Version=${COMPOSE_VERSION}`;
-    const build = await run(
+    const build = await capture(
       go,
       ["build", "-trimpath", "-buildvcs=false", "-tags", "e2e", "-ldflags", ldflags, "-o", tempBinary, "./cmd"],
-      { cwd: srcDir, env: { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=readonly", GOWORK: "off" } },
+      { cwd: srcDir, env: { CGO_ENABLED: "0", GOFLAGS: "-mod=readonly", GOWORK: "off" } },
     );
     if (build.code !== 0) {
-      throw new Error(`Falha ao compilar Docker Compose ${COMPOSE_VERSION}:\n${build.stderr}${build.stdout}`);
+      throw new Error(`Falha ao compilar Docker Compose ${COMPOSE_VERSION}:\n${failureText(build)}`);
     }
     await rename(tempBinary, binary);
   } finally {
@@ -165,13 +131,19 @@ export async function runCompose(
   projectDir: string,
   args: string[],
   opts: { envFile?: string; compose?: string; cacheDir?: string } = {},
-): Promise<RunResult> {
+): Promise<CaptureResult> {
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   const compose = opts.compose ?? (await installCompose({ cacheDir }));
   const root = resolve(projectDir);
   const base = ["--project-directory", root, "-f", join(root, "docker-compose.yml")];
   if (opts.envFile !== undefined) base.push("--env-file", resolve(opts.envFile));
-  return run(compose, [...base, ...args], { cwd: root, env: minimalEnv({ DOCKER_CONFIG: dockerConfigDir(cacheDir) }) });
+  const result = await capture(compose, [...base, ...args], {
+    cwd: root,
+    env: minimalEnv({ DOCKER_CONFIG: dockerConfigDir(cacheDir) }),
+    replaceEnv: true,
+  });
+  if (result.spawnError) throw result.spawnError;
+  return result;
 }
 
 /** The fully interpolated compose model (`config --format json`) for repoRoot with envFile. */

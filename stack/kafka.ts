@@ -1,7 +1,7 @@
 // Kafka (KRaft, one node as broker + controller) and Kafka Connect (distributed) with the
 // Debezium PostgreSQL connector, run natively from Maven Central jars on the machine's Java.
 // Maven lays the jars out once per version in the cache; this module then only renders the
-// config templates of stack/kafka/ and returns the java command lines the stack spawns.
+// config templates of stack/kafka-config/ and returns the java command lines the stack spawns.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -158,7 +158,7 @@ export function kafkaLayout(dirs: StackDirs): KafkaLayout {
   };
 }
 
-/** Renders stack/kafka/* into the layout's config folder (cheap; done at every start). */
+/** Renders stack/kafka-config/* into the layout's config folder (cheap; done at every start). */
 export function writeKafkaConfigs(opts: { cfg: Config; dirs: StackDirs; pluginDir: string }): KafkaLayout {
   const layout = kafkaLayout(opts.dirs);
   mkdirSync(layout.configDir, { recursive: true });
@@ -174,7 +174,7 @@ export function writeKafkaConfigs(opts: { cfg: Config; dirs: StackDirs; pluginDi
     PLUGIN_PATH: opts.pluginDir,
     LOG_DIR: opts.dirs.logs,
   };
-  const templates = join(cfg.root, "stack", "kafka");
+  const templates = join(cfg.root, "stack", "kafka-config");
   const files: Array<[string, string]> = [
     ["server.properties", layout.serverProperties],
     ["connect-distributed.properties", layout.connectProperties],

@@ -1,10 +1,10 @@
 // MinIO for the native stack: built from source with the Go toolchain (modules come from the Go
 // module proxy), run as a single-drive server, and given the lake's private buckets.
-import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
 import * as Minio from "minio";
+import { capture, failureText, tail } from "./proc";
 
 const MODULE = "github.com/minio/minio";
 /** Go 1.24 is what MinIO's go.mod asks for at the pinned release. */
@@ -58,29 +58,6 @@ function buildPlan(version: string): BuildPlan {
   return { moduleVersion: release.moduleVersion, ldflags };
 }
 
-function tail(text: string, lines: number): string {
-  return text.trimEnd().split("\n").slice(-lines).join("\n");
-}
-
-interface Result {
-  code: number | null;
-  output: string;
-  /** Set when the program could not be started at all (e.g. ENOENT). */
-  spawnError?: NodeJS.ErrnoException;
-}
-
-function capture(cmd: string, args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    const collect = (chunk: Buffer) => (output += chunk.toString());
-    child.stdout.on("data", collect);
-    child.stderr.on("data", collect);
-    child.on("error", (err) => resolve({ code: null, output, spawnError: err }));
-    child.on("close", (code) => resolve({ code, output }));
-  });
-}
-
 async function checkGo(): Promise<void> {
   const res = await capture("go", ["env", "GOVERSION"]);
   if (res.spawnError?.code === "ENOENT") {
@@ -89,7 +66,7 @@ async function checkGo(): Promise<void> {
         `instale o Go ${MIN_GO.join(".")} ou mais novo e rode de novo.`,
     );
   }
-  if (res.code !== 0) throw new Error(`Não consegui executar 'go env GOVERSION':\n${tail(res.output, 20)}`);
+  if (res.code !== 0) throw new Error(`Não consegui executar 'go env GOVERSION':\n${tail(failureText(res), 20)}`);
   const found = /^go(\d+)\.(\d+)/.exec(res.output.trim());
   if (!found) return; // a devel toolchain: let the build decide
   const [major, minor] = [Number(found[1]), Number(found[2])];
@@ -139,17 +116,17 @@ export async function installMinio(opts: { cacheDir: string; version: string }):
     const started = Date.now();
     const args = ["install", "-trimpath", "-tags", "kqueue", "-ldflags", plan.ldflags, `${MODULE}@${plan.moduleVersion}`];
     // CGO off as upstream builds it: a static binary, no C toolchain needed.
-    const res = await capture("go", args, { GOBIN: staging, CGO_ENABLED: "0" });
+    const res = await capture("go", args, { env: { GOBIN: staging, CGO_ENABLED: "0" } });
     const built = join(staging, "minio");
     if (res.code !== 0 || !existsSync(built)) {
       throw new Error(
         `Falhou a compilação do MinIO ${opts.version} (go ${args.map((a) => (a.includes(" ") ? `'${a}'` : a)).join(" ")}).\n` +
-          `Últimas linhas da saída:\n${tail(res.output || String(res.spawnError ?? ""), 30)}`,
+          `Últimas linhas da saída:\n${tail(failureText(res), 30)}`,
       );
     }
     const check = await capture(built, ["--version"]);
     if (check.code !== 0) {
-      throw new Error(`O binário do MinIO compilado não executa:\n${tail(check.output, 20)}`);
+      throw new Error(`O binário do MinIO compilado não executa:\n${tail(failureText(check), 20)}`);
     }
     chmodSync(built, 0o755);
     renameSync(built, binary);

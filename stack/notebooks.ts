@@ -34,5 +34,5 @@ export function runNotebooks(cfg: Config, opts: NotebookRun): Promise<string> {
     repeat: opts.repeat,
     baseEnv: { ...process.env, LIGA_SUDOERS_HOME: cfg.root },
   });
-  return run(command.cmd, command.args, { cwd: cfg.root, env: command.env, stream: opts.stream });
+  return run(command.cmd, command.args, { cwd: cfg.root, env: command.env, replaceEnv: true, stream: opts.stream });
 }

@@ -1,6 +1,7 @@
-// Process helpers for the native stack: run a command to completion, start a service
-// detached with its log and pid file, stop it by pid.
+// Process helpers for the native stack: run a command to completion (the one child-process
+// wrapper of stack/), start a service detached with its log and pid file, stop it by pid.
 import { spawn, spawnSync, type SpawnOptions } from "node:child_process";
+import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -14,12 +15,30 @@ export interface Command {
 
 export interface RunOptions {
   cwd?: string;
+  /** Merged over process.env, unless replaceEnv is set. */
   env?: NodeJS.ProcessEnv;
+  /** Use env as the whole environment (e.g. to keep the caller's variables out). */
+  replaceEnv?: boolean;
   uid?: number;
   gid?: number;
   /** Echo output live (long installs) instead of only keeping it for the error message. */
   stream?: boolean;
   input?: string;
+  /** SIGTERM the command after this long; 0 or absent: no limit. */
+  timeoutMs?: number;
+}
+
+export interface CaptureResult {
+  /** Exit code; null when the command was killed by a signal or could not start. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr interleaved as they arrived. */
+  output: string;
+  /** Set when the program could not be started at all (e.g. ENOENT). */
+  spawnError?: NodeJS.ErrnoException;
+  timedOut: boolean;
 }
 
 export class CommandError extends Error {
@@ -36,31 +55,79 @@ export function tail(text: string, lines: number): string {
   return text.trimEnd().split("\n").slice(-lines).join("\n");
 }
 
-/** Runs a command to completion; rejects with its output tail when it exits non-zero. */
-export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
+/** 12 hex digits of SHA-256 over the parts (NUL-separated): stable names for cache folders. */
+export function shortHash(...parts: string[]): string {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p).update("\0");
+  return h.digest("hex").slice(0, 12);
+}
+
+/** Runs a command to completion and returns what it printed; never rejects (check code/spawnError). */
+export function capture(cmd: string, args: string[], opts: RunOptions = {}): Promise<CaptureResult> {
+  return new Promise((resolvePromise) => {
     const spawnOpts: SpawnOptions = {
       cwd: opts.cwd,
-      env: { ...process.env, ...opts.env },
+      env: opts.replaceEnv ? { ...opts.env } : { ...process.env, ...opts.env },
       stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     };
     if (opts.uid !== undefined) spawnOpts.uid = opts.uid;
     if (opts.gid !== undefined) spawnOpts.gid = opts.gid;
     const child = spawn(cmd, args, spawnOpts);
-    let output = "";
-    const collect = (chunk: Buffer) => {
-      output += chunk.toString();
+    // Buffers, decoded once at the end, so a multi-byte character split across chunks survives.
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const all: Buffer[] = [];
+    const collect = (into: Buffer[]) => (chunk: Buffer) => {
+      into.push(chunk);
+      all.push(chunk);
       if (opts.stream) process.stdout.write(chunk);
     };
-    child.stdout?.on("data", collect);
-    child.stderr?.on("data", collect);
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
-    child.on("error", (err) => reject(new CommandError(`${cmd} ${args.join(" ")}`, null, String(err))));
-    child.on("close", (code) => {
-      if (code === 0) resolvePromise(output);
-      else reject(new CommandError(`${cmd} ${args.join(" ")}`, code, output));
+    child.stdout?.on("data", collect(out));
+    child.stderr?.on("data", collect(err));
+    if (opts.input !== undefined) {
+      child.stdin?.on("error", () => {}); // EPIPE when the command exits without reading: its code tells.
+      child.stdin?.end(opts.input);
+    }
+    let timedOut = false;
+    const timer =
+      opts.timeoutMs && opts.timeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            child.kill("SIGTERM");
+          }, opts.timeoutMs)
+        : undefined;
+    let spawnError: NodeJS.ErrnoException | undefined;
+    const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString("utf8");
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout: text(out), stderr: text(err), output: text(all), spawnError, timedOut });
+    };
+    child.on("error", (e) => {
+      // A failed spawn emits no "close"; other errors (e.g. a failed kill) are followed by one.
+      if (child.pid !== undefined) return;
+      spawnError = e;
+      finish(null, null);
     });
+    child.on("close", finish);
   });
+}
+
+/** What a failed command printed, or why it could not start: for error messages. */
+export function failureText(result: CaptureResult): string {
+  return result.spawnError ? String(result.spawnError) : result.output;
+}
+
+/** Runs a command to completion; resolves its output, rejects with its output tail when it exits non-zero. */
+export async function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<string> {
+  const result = await capture(cmd, args, opts);
+  const command = `${cmd} ${args.join(" ")}`;
+  if (result.spawnError) throw new CommandError(command, null, failureText(result));
+  if (result.timedOut) {
+    const note = `(interrompido após ${Math.ceil(opts.timeoutMs! / 1000)} s)`;
+    throw new CommandError(command, result.code, [result.output.trimEnd(), note].filter(Boolean).join("\n"));
+  }
+  if (result.code !== 0) throw new CommandError(command, result.code, result.output);
+  return result.output;
 }
 
 export function commandExists(cmd: string): boolean {
@@ -95,9 +162,15 @@ const pidFile = (dirs: StackDirs, service: string) => join(dirs.pids, `${service
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  // A child that exited but was not reaped yet (its parent is busy) still answers signal 0.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true;
   }
 }
 

@@ -1,9 +1,8 @@
 // Python side of the native stack: one cached virtualenv (JupyterLab, nbclient/nbconvert, dbt),
 // the tslab kernel spec, and the command lines for JupyterLab and the headless notebook runner.
-import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
+import { capture, failureText, shortHash, tail, type CaptureResult } from "./proc";
 
 export interface PythonEnv {
   /** Absolute path of the virtualenv. */
@@ -23,32 +22,8 @@ export interface CommandLine {
 const MIN_PYTHON: readonly [number, number] = [3, 10];
 const MARKER = ".liga-sudoers-ready";
 
-interface RunResult {
-  code: number;
-  output: string;
-}
-
-/** Runs a command, capturing stdout+stderr together; never rejects for a non-zero exit. */
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    const chunks: Buffer[] = [];
-    child.stdout.on("data", (c: Buffer) => chunks.push(c));
-    child.stderr.on("data", (c: Buffer) => chunks.push(c));
-    child.on("error", reject);
-    child.on("close", (code) => resolvePromise({ code: code ?? 1, output: Buffer.concat(chunks).toString("utf8") }));
-  });
-}
-
-function tail(text: string, lines = 25): string {
-  return text.trimEnd().split("\n").slice(-lines).join("\n");
-}
-
-function shortHash(...parts: string[]): string {
-  const h = createHash("sha256");
-  for (const p of parts) h.update(p).update("\0");
-  return h.digest("hex").slice(0, 12);
-}
+/** Lines of a failed command's output quoted in error messages. */
+const TAIL_LINES = 25;
 
 /** Environment without the variables of an outer virtualenv, which would confuse pip and jupyter. */
 function cleanEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
@@ -65,13 +40,11 @@ interface BasePython {
 }
 
 async function probePython(python: string): Promise<BasePython> {
-  let result: RunResult;
-  try {
-    result = await run(python, [
-      "-c",
-      "import sys, os; print('%d.%d.%d' % sys.version_info[:3]); print(os.path.realpath(sys.executable))",
-    ]);
-  } catch {
+  const result = await capture(python, [
+    "-c",
+    "import sys, os; print('%d.%d.%d' % sys.version_info[:3]); print(os.path.realpath(sys.executable))",
+  ]);
+  if (result.spawnError) {
     throw new Error(
       `Não encontrei o Python (${python}). Instale o Python ${MIN_PYTHON.join(".")} ou mais novo ` +
         "(no Debian: sudo apt-get install python3 python3-venv) ou indique outro em LIGA_SUDOERS_PYTHON.",
@@ -80,7 +53,7 @@ async function probePython(python: string): Promise<BasePython> {
   const [version = "", executable = ""] = result.output.trim().split("\n");
   const [major = 0, minor = 0] = version.split(".").map(Number);
   if (result.code !== 0 || !version) {
-    throw new Error(`Não consegui executar ${python}:\n${tail(result.output)}`);
+    throw new Error(`Não consegui executar ${python}:\n${tail(result.output, TAIL_LINES)}`);
   }
   if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
     throw new Error(
@@ -93,12 +66,12 @@ async function probePython(python: string): Promise<BasePython> {
 
 /**
  * Creates (once) the virtualenv with JupyterLab, nbclient, nbconvert and dbt-postgres, installed
- * exactly from stack/python/requirements.lock.txt. The folder name carries a hash of the lock
+ * exactly from stack/python-env/requirements.lock.txt. The folder name carries a hash of the lock
  * file and of the base interpreter, so a changed lock or a different Python gives a fresh venv.
  * The marker file is written last: a venv without it is half-made and is rebuilt from scratch.
  */
 export async function installPython(opts: { cacheDir: string; repoRoot: string }): Promise<PythonEnv> {
-  const reqDir = join(opts.repoRoot, "stack", "python");
+  const reqDir = join(opts.repoRoot, "stack", "python-env");
   const lockFile = join(reqDir, "requirements.lock.txt");
   const topFile = join(reqDir, "requirements.txt");
   const lock = readFileSync(lockFile, "utf8");
@@ -115,13 +88,14 @@ export async function installPython(opts: { cacheDir: string; repoRoot: string }
   const logFile = `${venv}.log`;
   const log: string[] = [];
   const env = cleanEnv();
-  const step = async (what: string, cmd: string, args: string[]): Promise<RunResult> => {
-    const r = await run(cmd, args, env);
+  const step = async (what: string, cmd: string, args: string[]): Promise<CaptureResult> => {
+    const r = await capture(cmd, args, { env, replaceEnv: true });
+    if (r.spawnError) throw r.spawnError;
     log.push(`$ ${cmd} ${args.join(" ")}\n${r.output}`);
     writeFileSync(logFile, log.join("\n"));
     if (r.code !== 0 && what) {
       throw new Error(
-        `Falha ao ${what} (código ${r.code}). Log completo: ${logFile}\n${tail(r.output)}\n` +
+        `Falha ao ${what} (código ${r.code ?? r.signal}). Log completo: ${logFile}\n${tail(r.output, TAIL_LINES)}\n` +
           "Verifique o acesso ao PyPI e rode o comando de novo: o ambiente é refeito do zero.",
       );
     }
@@ -187,15 +161,15 @@ export async function installTslabKernel(opts: {
   }
 
   // Make sure Jupyter resolves "tslab" to this spec (JUPYTER_PATH wins over user/system specs).
-  const probe = await run(
+  const probe = await capture(
     opts.python,
     ["-c", "from jupyter_client.kernelspec import KernelSpecManager as K; print(K().find_kernel_specs().get('tslab', ''))"],
-    { ...cleanEnv(), JUPYTER_PATH: jupyterPath, JUPYTER_PLATFORM_DIRS: "1" },
+    { env: { ...cleanEnv(), JUPYTER_PATH: jupyterPath, JUPYTER_PLATFORM_DIRS: "1" }, replaceEnv: true },
   );
   const found = probe.output.trim().split("\n").pop() ?? "";
   if (probe.code !== 0 || found !== specDir) {
     throw new Error(
-      `O Jupyter não encontrou o kernel tslab em ${specDir} (encontrou: "${found}").\n${tail(probe.output)}`,
+      `O Jupyter não encontrou o kernel tslab em ${specDir} (encontrou: "${found}").\n${tail(failureText(probe), TAIL_LINES)}`,
     );
   }
   return { jupyterPath };

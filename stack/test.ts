@@ -1,6 +1,6 @@
 // `npm test`: brings the native stack up (installing what is missing), then runs every test
 // file with node's test runner through tsx, one file at a time since they share the services.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { config } from "../lib/config";
@@ -21,12 +21,12 @@ async function main(): Promise<number> {
     .filter((f) => f.endsWith(".test.ts") && (only.length === 0 || only.some((o) => f.includes(o))))
     .sort()
     .map((f) => join(testDir, f));
-  const result = spawnSync(
-    process.execPath,
-    ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files],
-    { cwd: cfg.root, stdio: "inherit" },
-  );
-  return result.status ?? 1;
+  // Asynchronous, so this process keeps reaping the services it started while the tests run.
+  const runner = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files], {
+    cwd: cfg.root,
+    stdio: "inherit",
+  });
+  return new Promise((resolve) => runner.on("close", (code) => resolve(code ?? 1)));
 }
 
 main().then(

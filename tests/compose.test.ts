@@ -328,9 +328,9 @@ describe("docker-compose.yml", () => {
 });
 
 describe("versions shared by the compose images and the native stack", () => {
-  test("the Python pins of the images equal stack/python/requirements.txt", () => {
+  test("the Python pins of the images equal stack/python-env/requirements.txt", () => {
     const pins = Object.fromEntries(
-      readFileSync(join(root, "stack", "python", "requirements.txt"), "utf8")
+      readFileSync(join(root, "stack", "python-env", "requirements.txt"), "utf8")
         .split("\n")
         .map((line) => line.replace(/#.*/, "").trim())
         .filter((line) => line.includes("=="))
