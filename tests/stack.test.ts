@@ -2,6 +2,7 @@
 // buckets, Debezium in Connect, the CLI's answers, an idempotent `up`, and `down` by pid.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { request } from "node:http";
 import { randomUUID } from "node:crypto";
 import { describe, test } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
@@ -13,6 +14,18 @@ import { SERVICES } from "../stack/services";
 import { isAlive, readPid, stackDirs } from "../stack/proc";
 
 const cfg = config();
+
+/** An unsigned request on a fresh connection (MinIO closes a connection after refusing a request). */
+function anonymous(method: string, url: string, body?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
 
 function stackCli(...args: string[]): { code: number | null; out: string; ms: number } {
   const started = Date.now();
@@ -90,12 +103,9 @@ describe("native stack services", () => {
       const key = `teste/${randomUUID()}.txt`;
       await minio.putObject(bucket, key, Buffer.from("privado"));
       try {
-        const anonGet = await fetch(`${cfg.minio.endpoint}/${bucket}/${key}`);
-        assert.equal(anonGet.status, 403, `anonymous GET on ${bucket}`);
-        const anonList = await fetch(`${cfg.minio.endpoint}/${bucket}/`);
-        assert.equal(anonList.status, 403, `anonymous list on ${bucket}`);
-        const anonPut = await fetch(`${cfg.minio.endpoint}/${bucket}/anon.txt`, { method: "PUT", body: "x" });
-        assert.equal(anonPut.status, 403, `anonymous PUT on ${bucket}`);
+        assert.equal(await anonymous("GET", `${cfg.minio.endpoint}/${bucket}/${key}`), 403, `anonymous GET on ${bucket}`);
+        assert.equal(await anonymous("GET", `${cfg.minio.endpoint}/${bucket}/`), 403, `anonymous list on ${bucket}`);
+        assert.equal(await anonymous("PUT", `${cfg.minio.endpoint}/${bucket}/anon.txt`, "x"), 403, `anonymous PUT on ${bucket}`);
       } finally {
         await minio.removeObject(bucket, key);
       }
