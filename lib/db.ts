@@ -7,6 +7,8 @@ import { config, type PgEndpoint } from "./config";
 // BIGINT (ids of 11 digits, COUNT(*)) fits a double exactly, so read it as a number; NUMERIC
 // stays a string so money is never rounded behind the student's back.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+// A DATE is a calendar day, not an instant: keep 'YYYY-MM-DD' instead of a Date at local midnight.
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
 export type Database = "oltp" | "dw";
 

@@ -72,7 +72,7 @@ export async function erdDot(client: pg.Client, schema = "public", tables?: stri
   );
   return [
     "digraph erd {",
-    '  graph [rankdir=LR, fontname="Helvetica", nodesep=0.4, ranksep=0.9];',
+    '  graph [rankdir=LR, fontname="Helvetica", nodesep=0.4, ranksep=0.9, size="11,8"];',
     '  node [shape=plaintext, fontname="Helvetica", fontsize=10];',
     '  edge [fontname="Helvetica", fontsize=9, color="#555555"];',
     ...nodes,
@@ -87,7 +87,7 @@ export function architectureDot(cfg: Config): string {
     `  ${id} [label=<<b>${escapeHtml(label)}</b><br/><font point-size="9">${escapeHtml(addr)}</font>>, fillcolor="${color}"];`;
   return [
     "digraph arquitetura {",
-    '  graph [rankdir=LR, fontname="Helvetica", nodesep=0.5, ranksep=0.7];',
+    '  graph [rankdir=TB, fontname="Helvetica", nodesep=0.35, ranksep=0.45, size="10,8"];',
     '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];',
     '  edge [fontname="Helvetica", fontsize=9];',
     svc("gen", "Geradores (lib/generator)", "histórico e streaming", "#fff2cc"),
@@ -113,6 +113,8 @@ export function architectureDot(cfg: Config): string {
     "  dw -> minio [label=\"extrações\"];",
     "  minio -> spark [label=\"Delta\"];",
     "  jupyter -> gen [style=dashed];",
+    "  { rank=same; oltp; dw; }",
+    "  { rank=same; connect; dbt; }",
     "}",
   ].join("\n");
 }

@@ -10,7 +10,7 @@ const escapeHtml = (value: unknown): string =>
 
 function cell(value: unknown): string {
   if (value instanceof Date) return escapeHtml(value.toISOString());
-  if (typeof value === "boolean") return value ? "✅" : "❌";
+  if (typeof value === "boolean") return value ? "sim" : "não";
   if (typeof value === "object" && value !== null) return escapeHtml(JSON.stringify(value));
   return escapeHtml(value);
 }
