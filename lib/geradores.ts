@@ -1,0 +1,215 @@
+// The two generators of the course, run against the OLTP: historical (past orders, no new
+// people, ≈1% fraud) and streaming (orders now, new people every tick, ≈5% fraud). Each batch
+// or tick is one transaction: an order never exists without its items, audit row and label.
+import pg from "pg";
+import { config } from "./config";
+import { DESTINO_PADRAO, carregarCatalogo, carregarEstados, garantirRotulos, gravarPedidos, inserirPessoas, type Destino } from "./carga";
+import { Planejador, instantesDeVenda, novoEstado, type PedidoPlanejado } from "./generator";
+import { geradorDePessoas } from "./pessoas";
+
+/** Bad input or an unusable environment: the CLIs print the message and exit with code 2. */
+export class ErroDeUso extends Error {}
+
+export interface Totais {
+  pedidos: number;
+  itens: number;
+  fraudes: number;
+  pessoasNovas: number;
+  segundos: number;
+}
+
+export interface Progresso extends Totais {
+  pedidosPorSegundo: number;
+}
+
+interface Comum {
+  seed?: number;
+  taxaFraude?: number;
+  destino?: Destino;
+  /** Checked after each committed transaction: true stops cleanly. */
+  deveParar?: () => boolean;
+  aoProgredir?: (p: Progresso) => void;
+}
+
+export interface OpcoesHistorico extends Comum {
+  pedidos: number;
+  dias?: number;
+  /** Orders per transaction. */
+  lote?: number;
+  /** End of the window (default: now). */
+  ate?: Date;
+}
+
+export interface OpcoesStreaming extends Comum {
+  /** Stop after this many ticks (unbounded when neither ticks nor duracaoMs is given). */
+  ticks?: number;
+  duracaoMs?: number;
+  intervaloMs?: number;
+  pessoasPorTick?: number;
+  pedidosPorTick?: number;
+}
+
+function exigirInteiro(nome: string, valor: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (valor === undefined) return;
+  if (!Number.isInteger(valor) || valor < min || valor > max) {
+    throw new ErroDeUso(`${nome} inválido: ${valor}. Esperado um inteiro entre ${min} e ${max}.`);
+  }
+}
+
+function exigirTaxa(valor: number | undefined): void {
+  if (valor !== undefined && !(valor >= 0 && valor <= 1)) {
+    throw new ErroDeUso(`Taxa de fraude inválida: ${valor}. Esperado um número entre 0 e 1 (ex.: 0.01 para 1%).`);
+  }
+}
+
+/** A connected client, or an ErroDeUso naming the server that could not be reached. */
+export async function conectarOltp(): Promise<pg.Client> {
+  const { oltp } = config();
+  const client = new pg.Client({ ...oltp, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new ErroDeUso(
+      `Não consegui conectar ao PostgreSQL OLTP em ${oltp.host}:${oltp.port} (banco ${oltp.database}): ${(err as Error).message}. ` +
+        "A stack está no ar? Rode `npm run stack -- up` (ou `docker compose up -d`).",
+    );
+  }
+  return client;
+}
+
+async function prepararPlanejador(client: pg.Client, destino: Destino, taxa: number, seed: number): Promise<Planejador> {
+  await garantirRotulos(client, destino);
+  const produtos = await carregarCatalogo(client, destino);
+  if (produtos.length === 0) throw new ErroDeUso("O catálogo está vazio: aplique o modelo (notebook 01 ou `npm run stack -- up`).");
+  return new Planejador(produtos, await carregarEstados(client, destino), taxa, seed);
+}
+
+function progresso(t: Totais, inicio: number): Progresso {
+  const segundos = (Date.now() - inicio) / 1000;
+  return { ...t, segundos, pedidosPorSegundo: segundos > 0 ? t.pedidos / segundos : 0 };
+}
+
+/** Tops the people table up to `total` (idempotent: a second call adds nobody). */
+export async function garantirPessoas(total: number, seed = 1, destino: Destino = DESTINO_PADRAO): Promise<number> {
+  exigirInteiro("Total de pessoas", total, 0, 10_000_000);
+  const client = await conectarOltp();
+  try {
+    const tabela = `${client.escapeIdentifier(destino.oltp)}.pessoas`;
+    let existentes = Number((await client.query(`SELECT count(*) AS n FROM ${tabela}`)).rows[0].n);
+    const gerador = geradorDePessoas(seed);
+    let novas = 0;
+    while (existentes < total) {
+      const lote = Array.from({ length: Math.min(5000, total - existentes) }, () => gerador.proxima());
+      const inseridas = (await inserirPessoas(client, lote, destino)).length;
+      existentes += inseridas;
+      novas += inseridas;
+    }
+    return novas;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Past orders over the last `dias` days for the people who already exist. */
+export async function gerarHistorico(opts: OpcoesHistorico): Promise<Progresso> {
+  exigirInteiro("Número de pedidos", opts.pedidos, 1, 100_000_000);
+  exigirInteiro("Janela em dias", opts.dias, 1, 3650);
+  exigirInteiro("Tamanho do lote", opts.lote, 1, 100_000);
+  exigirTaxa(opts.taxaFraude);
+  const destino = opts.destino ?? DESTINO_PADRAO;
+  const seed = opts.seed ?? Date.now();
+  const client = await conectarOltp();
+  const inicio = Date.now();
+  const totais: Totais = { pedidos: 0, itens: 0, fraudes: 0, pessoasNovas: 0, segundos: 0 };
+  try {
+    const planejador = await prepararPlanejador(client, destino, opts.taxaFraude ?? 0.01, seed);
+    if (planejador.pessoas === 0) {
+      throw new ErroDeUso("Não há pessoas cadastradas: o histórico não cria pessoas. Rode antes `npm run pessoas -- --total 1000`.");
+    }
+    const instantes = instantesDeVenda(opts.pedidos, opts.dias ?? 180, opts.ate ?? new Date(), seed);
+    const tamanho = opts.lote ?? 5000;
+    const planejar = (): PedidoPlanejado[] => {
+      const lote: PedidoPlanejado[] = [];
+      for (let r = instantes.next(); !r.done; r = instantes.next()) {
+        lote.push(planejador.pedido(planejador.sortearPessoa(), r.value));
+        if (lote.length === tamanho) break;
+      }
+      return lote;
+    };
+    let atual = planejar();
+    while (atual.length > 0) {
+      let proximo: PedidoPlanejado[] = [];
+      await client.query("BEGIN");
+      try {
+        const lote = await gravarPedidos(client, atual, destino, () => (proximo = planejar()));
+        await client.query("COMMIT");
+        totais.pedidos += lote.pedidos;
+        totais.itens += lote.itens;
+        totais.fraudes += lote.fraudes;
+      } catch (err) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw err;
+      }
+      opts.aoProgredir?.(progresso(totais, inicio));
+      if (opts.deveParar?.()) break;
+      atual = proximo;
+    }
+    return progresso(totais, inicio);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Orders happening now: every tick adds new people, then orders from anyone. */
+export async function gerarStreaming(opts: OpcoesStreaming = {}): Promise<Progresso> {
+  exigirInteiro("Número de ticks", opts.ticks, 1);
+  exigirInteiro("Duração (ms)", opts.duracaoMs, 1);
+  exigirInteiro("Intervalo (ms)", opts.intervaloMs, 0, 3_600_000);
+  exigirInteiro("Pessoas por tick", opts.pessoasPorTick, 0, 100_000);
+  exigirInteiro("Pedidos por tick", opts.pedidosPorTick, 0, 100_000);
+  exigirTaxa(opts.taxaFraude);
+  const destino = opts.destino ?? DESTINO_PADRAO;
+  const seed = opts.seed ?? Date.now();
+  const intervalo = opts.intervaloMs ?? 5000;
+  const client = await conectarOltp();
+  const inicio = Date.now();
+  const totais: Totais = { pedidos: 0, itens: 0, fraudes: 0, pessoasNovas: 0, segundos: 0 };
+  try {
+    const planejador = await prepararPlanejador(client, destino, opts.taxaFraude ?? 0.05, seed);
+    const pessoas = geradorDePessoas(seed);
+    const acabou = () =>
+      (opts.ticks !== undefined && tick >= opts.ticks) ||
+      (opts.duracaoMs !== undefined && Date.now() - inicio >= opts.duracaoMs) ||
+      (opts.deveParar?.() ?? false);
+    let tick = 0;
+    while (!acabou()) {
+      await client.query("BEGIN");
+      try {
+        const novas = await inserirPessoas(client, Array.from({ length: opts.pessoasPorTick ?? 10 }, () => pessoas.proxima()), destino);
+        const estados = novas.map((p) => novoEstado(p));
+        estados.forEach((e) => planejador.adicionar(e));
+        const pedidos: PedidoPlanejado[] = [];
+        if (planejador.pessoas > 0) {
+          for (let i = 0; i < (opts.pedidosPorTick ?? 10); i++) pedidos.push(planejador.pedido(planejador.sortearPessoa(), new Date()));
+        }
+        const lote = await gravarPedidos(client, pedidos, destino);
+        await client.query("COMMIT");
+        totais.pessoasNovas += novas.length;
+        totais.pedidos += lote.pedidos;
+        totais.itens += lote.itens;
+        totais.fraudes += lote.fraudes;
+      } catch (err) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw err;
+      }
+      tick++;
+      opts.aoProgredir?.(progresso(totais, inicio));
+      // Sleep until the next tick, waking early to stop.
+      const acordar = Date.now() + intervalo;
+      while (Date.now() < acordar && !acabou()) await new Promise((r) => setTimeout(r, Math.min(100, acordar - Date.now())));
+    }
+    return progresso(totais, inicio);
+  } finally {
+    await client.end();
+  }
+}
