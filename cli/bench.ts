@@ -14,7 +14,7 @@ import { garantirRotulos, type Destino } from "../lib/carga";
 import { conectarOltp, garantirPessoas, gerarHistorico } from "../lib/geradores";
 import { ErroDeUso, executar, fmt, lerArgumentos, numero } from "./comum";
 
-const USO = `Uso: npm run bench -- generator [--pedidos 1000000] [--pessoas 10000]`;
+const USO = `Uso: npm run bench -- generator [--pedidos 1000000] [--pessoas 10000] [--lote 5000]`;
 
 const TABELAS: [schema: "oltp" | "rotulos", tabela: string][] = [
   ["oltp", "pedidos"],
@@ -35,7 +35,7 @@ async function schemaNovo(client: pg.Client, schema: string): Promise<Destino> {
   return destino;
 }
 
-async function benchGerador(pedidos: number, pessoas: number): Promise<Record<string, number | string>> {
+async function benchGerador(pedidos: number, pessoas: number, lote: number | undefined): Promise<Record<string, number | string>> {
   const client = await conectarOltp();
   const dir = mkdtempSync(join(tmpdir(), "liga-bench-"));
   try {
@@ -44,7 +44,7 @@ async function benchGerador(pedidos: number, pessoas: number): Promise<Record<st
     await garantirPessoas(pessoas, 7, gerador);
     await client.query(`INSERT INTO bench_copy.pessoas SELECT * FROM bench_gerador.pessoas`);
     console.log(`Gerando ${fmt(pedidos)} pedidos históricos para ${fmt(pessoas)} pessoas (schema bench_gerador)…`);
-    const r = await gerarHistorico({ pedidos, seed: 42, destino: gerador });
+    const r = await gerarHistorico({ pedidos, seed: 42, destino: gerador, lote });
     const rss = process.resourceUsage().maxRSS / 1024;
     console.log(`  gerador: ${fmt(r.pedidos)} pedidos, ${fmt(r.itens)} itens em ${fmt(r.segundos, 1)} s → ${fmt(r.pedidosPorSegundo)} pedidos/s`);
 
@@ -88,7 +88,7 @@ executar(async () => {
   const [nome, ...resto] = process.argv.slice(2);
   process.argv.splice(2, process.argv.length, ...resto);
   if (nome !== "generator") throw new ErroDeUso(nome ? `Benchmark desconhecido: "${nome}".\n\n${USO}` : USO);
-  const a = lerArgumentos({ pedidos: { type: "string" }, pessoas: { type: "string" } }, USO);
-  const figuras = await benchGerador(numero("pedidos", a.pedidos, 1_000_000), numero("pessoas", a.pessoas, 10_000));
+  const a = lerArgumentos({ pedidos: { type: "string" }, pessoas: { type: "string" }, lote: { type: "string" } }, USO);
+  const figuras = await benchGerador(numero("pedidos", a.pedidos, 1_000_000), numero("pessoas", a.pessoas, 10_000), a.lote === undefined ? undefined : numero("lote", a.lote, 0));
   console.log(JSON.stringify(figuras));
 });

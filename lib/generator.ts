@@ -10,7 +10,7 @@
 // so it breaks no rule: a person's earliest order always uses the usual device.
 import { LUGARES_FORA, geohashesPerto, type Lugar } from "./geo";
 import { DISPOSITIVOS, perfilDe, type Perfil, type Pessoa } from "./pessoas";
-import { amostra, criarRng, escolher, inteiro, semente, type Rng } from "./random";
+import { criarRng, escolher, inteiro, semente, type Rng } from "./random";
 
 export type TipoFraude = "dispositivo" | "local";
 
@@ -71,6 +71,8 @@ const POOL = 400;
 
 export class Planejador {
   private readonly porCategoria = new Map<number, Produto[]>();
+  /** Products a segment buys from, by category list (a handful of distinct lists). */
+  private readonly porSegmento = new Map<string, Produto[]>();
   private readonly geohashes = new Map<Lugar, string[]>();
   private readonly rng: Rng;
   private estados: EstadoPessoa[] = [];
@@ -119,10 +121,22 @@ export class Planejador {
   }
 
   private itens(estado: EstadoPessoa): ItemPlanejado[] {
-    const produtos = estado.perfil.categorias.flatMap((c) => this.porCategoria.get(c) ?? []);
-    if (produtos.length === 0) throw new Error(`Nenhum produto nas categorias ${estado.perfil.categorias.join(", ")}.`);
-    const escolhidos = amostra(this.rng, produtos, inteiro(this.rng, 1, Math.min(5, produtos.length)));
-    return escolhidos.map((p) => {
+    const chave = estado.perfil.categorias.join(",");
+    let produtos = this.porSegmento.get(chave);
+    if (!produtos) {
+      produtos = estado.perfil.categorias.flatMap((c) => this.porCategoria.get(c) ?? []);
+      if (produtos.length === 0) throw new Error(`Nenhum produto nas categorias ${chave}.`);
+      this.porSegmento.set(chave, produtos);
+    }
+    // 1–5 distinct products: rejection sampling beats shuffling a copy when k ≪ n.
+    const k = inteiro(this.rng, 1, Math.min(5, produtos.length));
+    const escolhidos: number[] = [];
+    while (escolhidos.length < k) {
+      const i = Math.floor(this.rng() * produtos.length);
+      if (!escolhidos.includes(i)) escolhidos.push(i);
+    }
+    return escolhidos.map((i) => {
+      const p = produtos![i];
       const sorte = this.rng();
       const qtde = sorte < 0.75 ? 1 : sorte < 0.93 ? 2 : 3;
       return { id_produto: p.id, qtde, centavos: p.centavos * qtde };

@@ -56,16 +56,3 @@ export function escolherPonderado<T>(rng: Rng, itens: readonly T[], pesos: reado
   }
   return itens[itens.length - 1];
 }
-
-/** k distinct items (partial Fisher–Yates on a copy). */
-export function amostra<T>(rng: Rng, itens: readonly T[], k: number): T[] {
-  const copia = itens.slice();
-  const n = Math.min(k, copia.length);
-  for (let i = 0; i < n; i++) {
-    const j = i + Math.floor(rng() * (copia.length - i));
-    const tmp = copia[i];
-    copia[i] = copia[j];
-    copia[j] = tmp;
-  }
-  return copia.slice(0, n);
-}
