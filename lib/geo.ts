@@ -24,6 +24,7 @@ import { booleanPointInPolygon } from "@turf/boolean-point-in-polygon";
 import type { FeatureCollection, MultiLineString, MultiPolygon, Polygon, Position } from "geojson";
 import ngeohash from "ngeohash";
 import { repoRoot } from "./config";
+import type { Rng } from "./random";
 
 export type UF =
   | "AC" | "AL" | "AM" | "AP" | "BA" | "CE" | "DF" | "ES" | "GO" | "MA" | "MG" | "MS" | "MT" | "PA"
@@ -272,6 +273,13 @@ export function ufDoGeohash(hash: string): Localizacao {
   return uf;
 }
 
+/** The centre of a geohash cell, the point the location rule classifies. */
+export function centroDoGeohash(hash: string): { lat: number; lon: number } {
+  validarGeohash(hash);
+  const { latitude, longitude } = ngeohash.decode(hash);
+  return { lat: latitude, lon: longitude };
+}
+
 /** Whether the geohash falls in a state where the store sells (SP, MG, RJ). */
 export function localPermitido(hash: string): boolean {
   const uf = ufDoGeohash(hash);
@@ -364,9 +372,6 @@ export const LUGARES_FORA: readonly Lugar[] = [
     raioKm: 10,
   },
 ];
-
-/** A uniform [0, 1) generator (Math.random or a seeded one). */
-export type Rng = () => number;
 
 /**
  * `quantidade` geohashes of points drawn uniformly over the disc of `lugar.raioKm` around the
