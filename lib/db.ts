@@ -60,3 +60,16 @@ export async function applySqlDir(client: pg.ClientBase, dir: string): Promise<s
   }
   return files;
 }
+
+/** Runs `work` in a transaction on `client`: COMMIT when it resolves, ROLLBACK when it throws. */
+export async function emTransacao<T>(client: pg.ClientBase, work: () => Promise<T>): Promise<T> {
+  await client.query("BEGIN");
+  try {
+    const result = await work();
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  }
+}

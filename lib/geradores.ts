@@ -3,7 +3,8 @@
 // or tick is one transaction: an order never exists without its items, audit row and label.
 import pg from "pg";
 import { config } from "./config";
-import { DESTINO_PADRAO, carregarCatalogo, carregarEstados, garantirRotulos, gravarPedidos, inserirPessoas, type Destino } from "./carga";
+import { emTransacao } from "./db";
+import { DESTINO_PADRAO, carregarCatalogo, carregarEstados, garantirRotulos, gravarPedidos, inserirPessoas, type Destino, type Lote } from "./carga";
 import { Planejador, instantesDeVenda, novoEstado, type PedidoPlanejado } from "./generator";
 import { geradorDePessoas } from "./pessoas";
 
@@ -84,6 +85,12 @@ async function prepararPlanejador(client: pg.Client, destino: Destino, taxa: num
   return new Planejador(produtos, await carregarEstados(client, destino), taxa, seed);
 }
 
+function somar(totais: Totais, lote: Lote): void {
+  totais.pedidos += lote.pedidos;
+  totais.itens += lote.itens;
+  totais.fraudes += lote.fraudes;
+}
+
 function progresso(t: Totais, inicio: number): Progresso {
   const segundos = (Date.now() - inicio) / 1000;
   return { ...t, segundos, pedidosPorSegundo: segundos > 0 ? t.pedidos / segundos : 0 };
@@ -139,17 +146,7 @@ export async function gerarHistorico(opts: OpcoesHistorico): Promise<Progresso> 
     let atual = planejar();
     while (atual.length > 0) {
       let proximo: PedidoPlanejado[] = [];
-      await client.query("BEGIN");
-      try {
-        const lote = await gravarPedidos(client, atual, destino, () => (proximo = planejar()));
-        await client.query("COMMIT");
-        totais.pedidos += lote.pedidos;
-        totais.itens += lote.itens;
-        totais.fraudes += lote.fraudes;
-      } catch (err) {
-        await client.query("ROLLBACK").catch(() => undefined);
-        throw err;
-      }
+      somar(totais, await emTransacao(client, () => gravarPedidos(client, atual, destino, () => (proximo = planejar()))));
       opts.aoProgredir?.(progresso(totais, inicio));
       if (opts.deveParar?.()) break;
       atual = proximo;
@@ -183,25 +180,17 @@ export async function gerarStreaming(opts: OpcoesStreaming = {}): Promise<Progre
       (opts.deveParar?.() ?? false);
     let tick = 0;
     while (!acabou()) {
-      await client.query("BEGIN");
-      try {
-        const novas = await inserirPessoas(client, Array.from({ length: opts.pessoasPorTick ?? 10 }, () => pessoas.proxima()), destino);
-        const estados = novas.map((p) => novoEstado(p));
-        estados.forEach((e) => planejador.adicionar(e));
+      const novas = await emTransacao(client, async () => {
+        const inseridas = await inserirPessoas(client, Array.from({ length: opts.pessoasPorTick ?? 10 }, () => pessoas.proxima()), destino);
         const pedidos: PedidoPlanejado[] = [];
+        for (const pessoa of inseridas) planejador.adicionar(novoEstado(pessoa));
         if (planejador.pessoas > 0) {
           for (let i = 0; i < (opts.pedidosPorTick ?? 10); i++) pedidos.push(planejador.pedido(planejador.sortearPessoa(), new Date()));
         }
-        const lote = await gravarPedidos(client, pedidos, destino);
-        await client.query("COMMIT");
-        totais.pessoasNovas += novas.length;
-        totais.pedidos += lote.pedidos;
-        totais.itens += lote.itens;
-        totais.fraudes += lote.fraudes;
-      } catch (err) {
-        await client.query("ROLLBACK").catch(() => undefined);
-        throw err;
-      }
+        somar(totais, await gravarPedidos(client, pedidos, destino));
+        return inseridas.length;
+      });
+      totais.pessoasNovas += novas;
       tick++;
       opts.aoProgredir?.(progresso(totais, inicio));
       // Sleep until the next tick, waking early to stop.
