@@ -149,8 +149,10 @@ export interface InterfaceWeb {
 
 /** The web interfaces a student opens in the browser, with how to log in. */
 export function interfacesWeb(cfg: Config = config()): InterfaceWeb[] {
+  // Inside a container Jupyter listens on every interface; the browser still reaches it on localhost.
+  const jupyter = cfg.jupyter.host === "0.0.0.0" ? `http://localhost:${cfg.jupyter.port}` : cfg.jupyter.url;
   return [
-    { servico: "JupyterLab", url: `${cfg.jupyter.url}/lab?token=${cfg.jupyter.token}`, acesso: "token JUPYTER_TOKEN (já na URL)" },
+    { servico: "JupyterLab", url: `${jupyter}/lab?token=${cfg.jupyter.token}`, acesso: "token JUPYTER_TOKEN (já na URL)" },
     { servico: "Console do MinIO", url: `http://${cfg.minio.host}:${cfg.minio.consolePort}`, acesso: `${cfg.minio.accessKey} / MINIO_ROOT_PASSWORD` },
     { servico: "Kafka Connect (API REST)", url: `${cfg.connect.url}/connectors`, acesso: "sem autenticação (só localhost)" },
     { servico: "Airflow", url: cfg.airflow.url, acesso: "aula 05 (docker compose ou airflow local)" },

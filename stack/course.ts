@@ -1,7 +1,7 @@
 // `npm run course`: the whole course headless — the stack up, then every notebook in order.
 import { config } from "../lib/config";
 import { courseNotebooks, runNotebooks } from "./notebooks";
-import { stackDirs } from "./proc";
+import { CommandError, stackDirs } from "./proc";
 import { installAll, stackUp } from "./services";
 
 async function main(): Promise<void> {
@@ -17,6 +17,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
-  console.error(`\nErro: ${err.message}`);
+  // The runner already printed the notebook, the cell and the error text above.
+  if (err instanceof CommandError) console.error("\nO curso parou no notebook indicado acima; a cópia executada está em .course-output/.");
+  else console.error(`\nErro: ${err.message}`);
   process.exit(1);
 });
