@@ -51,6 +51,8 @@ export interface Config {
   dw: PgEndpoint;
   kafka: { host: string; port: number; controllerPort: number; brokers: string[] };
   connect: { host: string; port: number; url: string; topicPrefix: string };
+  /** Debezium's least-privilege replication user on the OLTP. */
+  cdc: { user: string; password: string };
   minio: {
     host: string;
     port: number;
@@ -120,6 +122,7 @@ export function buildConfig(env: Env, root: string): Config {
       url: `http://${connectHost}:${connectPort}`,
       topicPrefix: required(env, "CDC_TOPIC_PREFIX"),
     },
+    cdc: { user: required(env, "CDC_USER"), password: required(env, "CDC_PASSWORD") },
     minio: {
       host: minioHost,
       port: minioPort,

@@ -211,13 +211,15 @@ const JVM_FLAGS = [
  * names docker-compose.yml gives the Connect container, but the host's endpoints.
  */
 export function connectEnv(cfg: Config): Record<string, string> {
+  // Only what the connector config references: Debezium logs in as the least-privilege
+  // replication user (debezium-init/conector-oltp.json), never as the superuser.
   return {
     OLTP_HOST: cfg.oltp.host,
     OLTP_PORT: String(cfg.oltp.port),
     OLTP_DB: cfg.oltp.database,
-    POSTGRES_USER: cfg.oltp.user,
-    POSTGRES_PASSWORD: cfg.oltp.password,
     CDC_TOPIC_PREFIX: cfg.connect.topicPrefix,
+    CDC_USER: cfg.cdc.user,
+    CDC_PASSWORD: cfg.cdc.password,
   };
 }
 

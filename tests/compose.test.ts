@@ -182,7 +182,7 @@ describe("docker-compose.yml", () => {
   });
 
   test("raw YAML repeats no credential, port or version literally", () => {
-    const secrets = ["POSTGRES_PASSWORD", "POSTGRES_USER", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "JUPYTER_TOKEN"];
+    const secrets = ["POSTGRES_PASSWORD", "POSTGRES_USER", "CDC_USER", "CDC_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "JUPYTER_TOKEN"];
     const versions = Object.keys(env).filter((k) => k.endsWith("_VERSION"));
     const names = ["OLTP_DB", "DW_DB", "CDC_TOPIC_PREFIX", "LAKE_BUCKETS"];
     for (const key of [...secrets, ...names, ...versions]) {
@@ -230,7 +230,7 @@ describe("docker-compose.yml", () => {
         LIGA_SUDOERS_HOME: "/workspace",
       };
       for (const [k, v] of Object.entries(expected)) assert.equal(e[k], v, `${name}: ${k}`);
-      for (const k of ["POSTGRES_USER", "POSTGRES_PASSWORD", "OLTP_DB", "DW_DB", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "LAKE_BUCKETS", "CDC_TOPIC_PREFIX", "JUPYTER_TOKEN"]) {
+      for (const k of ["POSTGRES_USER", "POSTGRES_PASSWORD", "OLTP_DB", "DW_DB", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "LAKE_BUCKETS", "CDC_TOPIC_PREFIX", "CDC_USER", "CDC_PASSWORD", "JUPYTER_TOKEN"]) {
         assert.equal(e[k], env[k], `${name}: ${k} should come from the env file`);
       }
       const mounts = service(name).volumes ?? [];
@@ -268,6 +268,11 @@ describe("docker-compose.yml", () => {
     assert.equal(connect.environment?.BOOTSTRAP_SERVERS, "kafka:29092");
     assert.equal(connect.depends_on?.kafka?.condition, "service_healthy");
     assert.ok(connect.volumes?.some((v) => v.source === join(root, "debezium-init") && v.read_only === true));
+    // What debezium-init/conector-oltp.json resolves through ${env:…} inside the Connect worker.
+    assert.equal(connect.environment?.CONNECT_CONFIG_PROVIDERS, "env");
+    const expected: Record<string, string> = { OLTP_HOST: "postgres-oltp", OLTP_PORT: "5432" };
+    for (const k of ["OLTP_DB", "CDC_USER", "CDC_PASSWORD", "CDC_TOPIC_PREFIX"]) expected[k] = env[k];
+    for (const [k, v] of Object.entries(expected)) assert.equal(connect.environment?.[k], v, `connect: ${k}`);
   });
 
   test("lake buckets are created and never made public", () => {
