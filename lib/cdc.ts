@@ -306,6 +306,25 @@ export interface OpcoesRegistro {
  * stored config: an equal config is left alone ("inalterado"), so rerunning never restarts it.
  * Then waits for RUNNING; a config Connect rejects, or a failing task, becomes a pt-BR Error.
  */
+/**
+ * Debezium creates a table's topic with its first event, so an empty table would have none and
+ * consumers (the detector, notebook 04) could not subscribe yet: create them up front, with the
+ * partitions the connector would use. Existing topics are left as they are.
+ */
+async function criarTopicosDasTabelas(particoes: number): Promise<void> {
+  const admin = clienteKafka("liga-sudoers-cdc-topicos").admin();
+  await admin.connect();
+  try {
+    const existentes = new Set(await admin.listTopics());
+    const faltam = TABELAS_CAPTURADAS.map(topicoDaTabela).filter((t) => !existentes.has(t));
+    if (faltam.length) {
+      await admin.createTopics({ topics: faltam.map((topic) => ({ topic, numPartitions: particoes, replicationFactor: 1 })), waitForLeaders: true });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export async function registrarConector(
   opts: OpcoesRegistro = {},
 ): Promise<{ acao: "criado" | "atualizado" | "inalterado"; status: StatusConector }> {
@@ -313,6 +332,7 @@ export async function registrarConector(
   const timeoutMs = opts.timeoutMs ?? 90_000;
   const nome = opts.nome ?? CONECTOR;
   const desejada = { ...definicaoConector().config, ...(opts.sobrescrever ?? {}) };
+  if (nome === CONECTOR) await criarTopicosDasTabelas(Number(desejada["topic.creation.default.partitions"] ?? 1));
   const caminho = `/connectors/${encodeURIComponent(nome)}/config`;
   const atual = await rest("GET", caminho);
   let acao: "criado" | "atualizado" | "inalterado";

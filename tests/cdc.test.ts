@@ -32,7 +32,8 @@ import {
   ultimasMensagens,
   type MensagemCdc,
 } from "../lib/cdc";
-import { gerarStreaming } from "../lib/geradores";
+import { garantirRotulos } from "../lib/carga";
+import { garantirPessoas, gerarStreaming } from "../lib/geradores";
 import { stackDirs, stopByPid } from "../stack/proc";
 import { stackUp } from "../stack/services";
 
@@ -61,6 +62,11 @@ async function pessoaNova(): Promise<number> {
 }
 
 before(async () => {
+  // On a fresh machine this file may run first: make sure there are orders (and the answer-key
+  // schema the privilege test looks at) before the snapshot.
+  await withClient("oltp", (c) => garantirRotulos(c));
+  await garantirPessoas(50);
+  await gerarStreaming({ ticks: 2, intervaloMs: 0, pessoasPorTick: 0, pedidosPorTick: 20 });
   await prepararCaptura();
   await registrarConector({ timeoutMs: 120_000 });
 });
