@@ -53,6 +53,8 @@ export interface Config {
   connect: { host: string; port: number; url: string; topicPrefix: string };
   /** Debezium's least-privilege replication user on the OLTP. */
   cdc: { user: string; password: string };
+  /** The DW's read-only user on the OLTP, behind postgres_fdw (SELECT on the six tables + the gabarito). */
+  fdw: { user: string; password: string };
   minio: {
     host: string;
     port: number;
@@ -123,6 +125,7 @@ export function buildConfig(env: Env, root: string): Config {
       topicPrefix: required(env, "CDC_TOPIC_PREFIX"),
     },
     cdc: { user: required(env, "CDC_USER"), password: required(env, "CDC_PASSWORD") },
+    fdw: { user: required(env, "FDW_USER"), password: required(env, "FDW_PASSWORD") },
     minio: {
       host: minioHost,
       port: minioPort,

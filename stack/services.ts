@@ -33,7 +33,8 @@ interface Installed {
 /** Installs whatever is missing; every step is cached outside the repository. */
 export async function installAll(cfg: Config): Promise<Installed> {
   const cache = cacheDir();
-  await installPostgres(cfg.versions.postgres);
+  // PostGIS for the DW's location rule (geo.uf_do_geohash), as the compose route's postgis image.
+  await installPostgres(cfg.versions.postgres, [`postgresql-${cfg.versions.postgres}-postgis-3`]);
   // Network- and compiler-bound installs overlap well even on two cores.
   const [kafka, minio, python] = await Promise.all([
     installKafka({ cacheDir: cache, kafkaVersion: cfg.versions.kafka, debeziumVersion: cfg.versions.debezium, repoRoot: cfg.root }),
@@ -61,6 +62,9 @@ async function startService(cfg: Config, dirs: StackDirs, installed: Installed, 
       if (service === "postgres-oltp") {
         // What the postgres image does on first start with /docker-entrypoint-initdb.d.
         await withClient(cfg.oltp, (client) => applySqlDir(client, join(cfg.root, "postgresql-init")));
+      } else {
+        // What the postgis image does on first start; the rest of the DW is set up by lib/dw.ts.
+        await withClient(cfg.dw, (client) => client.query("CREATE EXTENSION IF NOT EXISTS postgis"));
       }
       return waitHealthy(30_000);
     }

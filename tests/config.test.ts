@@ -52,7 +52,7 @@ describe("lib/config", () => {
     const offenders: string[] = [];
     for (const file of tracked) {
       const text = readFileSync(join(root, file), "utf8");
-      for (const literal of ["sudoers1234", "sudoers123", "captura-sudoers", "localhost:5432", "localhost:9092", ":8083", "5433"]) {
+      for (const literal of ["sudoers1234", "sudoers123", "captura-sudoers", "leitura-sudoers", "localhost:5432", "localhost:9092", ":8083", "5433"]) {
         if (text.includes(literal)) offenders.push(`${file}: ${literal}`);
       }
     }

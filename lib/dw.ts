@@ -1,0 +1,97 @@
+// The DW side of the warehouse: PostGIS, the OLTP read in place through postgres_fdw (schemas
+// oltp and oltp_gabarito) by a least-privilege user, and the location rule of lib/geo.ts in SQL
+// (geo.uf_do_geohash over geo.ufs / geo.litoral). The SQL lives in dw-init/ (see its README).
+import { join } from "node:path";
+import type pg from "pg";
+import { garantirRotulos } from "./carga";
+import { config } from "./config";
+import { applySqlDir, emTransacao, withClient } from "./db";
+import { DISTANCIA_LITORAL_KM, litoralGeoJSON, ufsGeoJSON } from "./geo";
+
+/** The six store tables the DW reads from the OLTP (schema oltp of the DW). */
+export const TABELAS_OLTP = ["pessoas", "categorias", "produtos", "pedidos", "itens_pedidos", "auditoria_pedidos"] as const;
+
+export interface ResumoDw {
+  /** Foreign tables of the DW, as schema.table. */
+  tabelasExternas: string[];
+  ufs: number;
+  litorais: number;
+}
+
+function pasta(...partes: string[]): string {
+  return join(config().root, "dw-init", ...partes);
+}
+
+/**
+ * Loads lib/data's state polygons and coastlines into geo.ufs / geo.litoral, replacing what is
+ * there in one transaction (readers see the old or the new set, never a mix): rerunning leaves
+ * the same rows.
+ */
+export async function carregarGeo(client: pg.ClientBase): Promise<{ ufs: number; litorais: number }> {
+  const ufs = JSON.stringify(ufsGeoJSON());
+  const litoral = JSON.stringify(litoralGeoJSON());
+  return emTransacao(client, async () => {
+    await client.query("DELETE FROM geo.litoral");
+    await client.query("DELETE FROM geo.ufs");
+    const u = await client.query(
+      `INSERT INTO geo.ufs (uf, nome, geom)
+       SELECT f -> 'properties' ->> 'uf', f -> 'properties' ->> 'nome',
+              ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON((f -> 'geometry')::text), 4326))
+         FROM jsonb_array_elements($1::jsonb -> 'features') AS f`,
+      [ufs],
+    );
+    const l = await client.query(
+      `INSERT INTO geo.litoral (uf, geom)
+       SELECT f -> 'properties' ->> 'uf', ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON((f -> 'geometry')::text), 4326))
+         FROM jsonb_array_elements($1::jsonb -> 'features') AS f`,
+      [litoral],
+    );
+    return { ufs: u.rowCount ?? 0, litorais: l.rowCount ?? 0 };
+  });
+}
+
+/**
+ * Sets up the DW side, idempotently: on the OLTP the read-only user FDW_USER (SELECT on the six
+ * tables and gabarito.rotulos_fraude only); on the DW postgis + postgres_fdw, the foreign server
+ * pointing at OLTP_HOST:OLTP_PORT/OLTP_DB, the user mapping, the foreign schemas oltp and
+ * oltp_gabarito, and the geo schema with its data and geo.uf_do_geohash.
+ */
+export async function prepararDw(): Promise<ResumoDw> {
+  const cfg = config();
+  const { user: usuario, password: senha } = cfg.fdw;
+  await withClient("oltp", async (client) => {
+    await garantirRotulos(client);
+    await client.query("SELECT set_config('liga_sudoers.fdw_user', $1, false), set_config('liga_sudoers.fdw_password', $2, false)", [
+      usuario,
+      senha,
+    ]);
+    await applySqlDir(client, pasta("oltp"));
+  });
+  return withClient("dw", async (client) => {
+    await client.query(
+      `SELECT set_config('liga_sudoers.fdw_user', $1, false), set_config('liga_sudoers.fdw_password', $2, false),
+              set_config('liga_sudoers.oltp_host', $3, false), set_config('liga_sudoers.oltp_port', $4, false),
+              set_config('liga_sudoers.oltp_db', $5, false), set_config('liga_sudoers.distancia_litoral_m', $6, false)`,
+      [usuario, senha, cfg.oltp.host, String(cfg.oltp.port), cfg.oltp.database, String(DISTANCIA_LITORAL_KM * 1000)],
+    );
+    try {
+      await applySqlDir(client, pasta("dw"));
+    } catch (erro) {
+      if (/extension "postgis" is not available|could not open extension control file/i.test((erro as Error).message)) {
+        throw new Error(
+          `${(erro as Error).message}\nO PostGIS não está instalado no DW: rode \`npm run stack -- up\` (instala o pacote ` +
+            `postgresql-${cfg.versions.postgres}-postgis-3) ou use a imagem postgis do docker compose.`,
+          { cause: erro },
+        );
+      }
+      throw erro;
+    }
+    const { ufs, litorais } = await carregarGeo(client);
+    const { rows } = await client.query<{ t: string }>(
+      `SELECT format('%s.%s', foreign_table_schema, foreign_table_name) AS t
+         FROM information_schema.foreign_tables
+        WHERE foreign_server_name = 'oltp' ORDER BY 1`,
+    );
+    return { tabelasExternas: rows.map((r) => r.t), ufs, litorais };
+  });
+}
