@@ -56,12 +56,7 @@ export async function prepararCaptura(): Promise<void> {
   const { user: usuario, password: senha } = config().cdc;
   const publicacao = definicaoConector().config["publication.name"];
   await withClient("oltp", async (client) => {
-    await client.query(
-      "SELECT set_config('liga_sudoers.cdc_user', $1, false), set_config('liga_sudoers.cdc_password', $2, false), " +
-        "set_config('liga_sudoers.publicacao', $3, false)",
-      [usuario, senha, publicacao],
-    );
-    await applySqlDir(client, pastaInit());
+    await applySqlDir(client, pastaInit(), { cdc_user: usuario, cdc_password: senha, publicacao });
   });
 }
 

@@ -47,8 +47,15 @@ export function sqlFiles(dir: string): string[] {
  * Applies every numbered .sql file of `dir` in name order, each as one multi-statement query
  * (simple query protocol: atomic per file). Opens no transaction of its own, so inside the
  * caller's transaction it is all-or-nothing. The files are idempotent. Returns their names.
+ * `settings` become session settings `liga_sudoers.<name>` the files read with
+ * current_setting(): credentials and hosts reach the SQL as values, never written in it.
  */
-export async function applySqlDir(client: pg.ClientBase, dir: string): Promise<string[]> {
+export async function applySqlDir(client: pg.ClientBase, dir: string, settings: Record<string, string> = {}): Promise<string[]> {
+  const entries = Object.entries(settings);
+  if (entries.length) {
+    const calls = entries.map((_, i) => `set_config('liga_sudoers.' || $${2 * i + 1}, $${2 * i + 2}, false)`);
+    await client.query(`SELECT ${calls.join(", ")}`, entries.flat());
+  }
   const files = sqlFiles(dir);
   if (files.length === 0) throw new Error(`Nenhum arquivo .sql numerado em ${dir}.`);
   for (const file of files) {

@@ -61,21 +61,18 @@ export async function prepararDw(): Promise<ResumoDw> {
   const { user: usuario, password: senha } = cfg.fdw;
   await withClient("oltp", async (client) => {
     await garantirRotulos(client);
-    await client.query("SELECT set_config('liga_sudoers.fdw_user', $1, false), set_config('liga_sudoers.fdw_password', $2, false)", [
-      usuario,
-      senha,
-    ]);
-    await applySqlDir(client, pasta("oltp"));
+    await applySqlDir(client, pasta("oltp"), { fdw_user: usuario, fdw_password: senha });
   });
   return withClient("dw", async (client) => {
-    await client.query(
-      `SELECT set_config('liga_sudoers.fdw_user', $1, false), set_config('liga_sudoers.fdw_password', $2, false),
-              set_config('liga_sudoers.oltp_host', $3, false), set_config('liga_sudoers.oltp_port', $4, false),
-              set_config('liga_sudoers.oltp_db', $5, false), set_config('liga_sudoers.distancia_litoral_m', $6, false)`,
-      [usuario, senha, cfg.oltp.host, String(cfg.oltp.port), cfg.oltp.database, String(DISTANCIA_LITORAL_KM * 1000)],
-    );
     try {
-      await applySqlDir(client, pasta("dw"));
+      await applySqlDir(client, pasta("dw"), {
+        fdw_user: usuario,
+        fdw_password: senha,
+        oltp_host: cfg.oltp.host,
+        oltp_port: String(cfg.oltp.port),
+        oltp_db: cfg.oltp.database,
+        distancia_litoral_m: String(DISTANCIA_LITORAL_KM * 1000),
+      });
     } catch (erro) {
       if (/extension "postgis" is not available|could not open extension control file/i.test((erro as Error).message)) {
         throw new Error(
