@@ -51,6 +51,7 @@ executar(async () => {
     maxPendentes,
     gravarTabela: !a["sem-tabela"],
     atrasoCommitMs: duracao("atraso-commit", a["atraso-commit"]),
+    aoAtrasarCommit: (n) => console.log(`${fmt(n)} alertas publicados; os offsets só serão confirmados depois do atraso.`),
     aoIniciar: (i) =>
       console.log(
         `Detector pronto (grupo ${i.grupo}${i.grupoNovo ? ", novo: começa no fim dos tópicos" : ", continua do último commit"}): ` +

@@ -40,9 +40,11 @@
 //   arrived (Debezium's transaction.data_collection_order counts 1, 2, … per table within a
 //   transaction, source.txId, while the rows are spread over partitions by key) and (b) no
 //   known order of the same person with an earlier dt_venda is still missing its audit half.
-//   Earlier TRANSACTIONS are assumed to have reached the consumer by then (Debezium emits in
-//   commit order and they were written to Kafka first). A safety net judges any complete order
-//   after ESPERA_MAXIMA_MS anyway (counted in julgadosPorTempo).
+//   Earlier TRANSACTIONS may not have reached the consumer yet: Debezium emits in commit
+//   order, but Kafka keeps no order across partitions. They are committed, though, so just
+//   before judging, the history of the people being judged is read again from the database
+//   and merged (minimums again). A safety net judges any complete order after
+//   ESPERA_MAXIMA_MS anyway (counted in julgadosPorTempo).
 //
 // * Halves that will never meet. When a group resumes (or a new group starts at the end of the
 //   topics) in the middle of an order's events, one half can lie before the offsets and never
@@ -159,6 +161,14 @@ export class EstadoDispositivos {
       h.primeira = instante;
     }
     return h;
+  }
+
+  /** History read from the database; applying an order already known changes nothing. */
+  aplicar(linhas: Iterable<HistoricoDoBanco>): void {
+    for (const l of linhas) {
+      if (l.dispositivo === null) this.registrarPedido(l.id_pessoa, l.desde);
+      else this.registrarDispositivo(l.id_pessoa, l.dispositivo, l.desde);
+    }
   }
 
   /** An order of the person at `instante` with `dispositivo`. */
@@ -453,6 +463,29 @@ export class MotorDeDeteccao {
     this.estado.registrarDispositivo(p.pedido.id_pessoa, p.auditoria.dispositivo, p.pedido.dt);
   }
 
+  /**
+   * The people whose orders colher(agora) would judge, among orders committed after the
+   * bootstrap: their history is to be refreshed from the database first (historicoDoBanco).
+   */
+  pessoasAJulgar(agora = Date.now()): number[] {
+    const pessoas = new Set<number>();
+    for (const id of this.completos) {
+      const p = this.pendentes.get(id)!;
+      if (this.julgavel(p, agora) && !p.pedido!.noEstadoInicial) pessoas.add(p.pedido!.id_pessoa);
+    }
+    return [...pessoas];
+  }
+
+  /** Merges history read from the database (minimums: applying an order twice changes nothing). */
+  reforcarEstado(linhas: readonly HistoricoDoBanco[]): void {
+    this.estado.aplicar(linhas);
+  }
+
+  private julgavel(p: Pendente, agora: number): boolean {
+    const ped = p.pedido!;
+    return ped.noEstadoInicial || this.pronto(ped) || agora - (p.completoEm ?? agora) >= this.esperaMaximaMs;
+  }
+
   /** The complete orders that can be judged now, judged (and removed from the buffer). */
   colher(agora = Date.now()): Julgamento[] {
     const prontos: Julgamento[] = [];
@@ -460,8 +493,8 @@ export class MotorDeDeteccao {
       const p = this.pendentes.get(id)!;
       const ped = p.pedido!;
       const aud = p.auditoria!;
+      if (!this.julgavel(p, agora)) continue;
       const esperando = !ped.noEstadoInicial && !this.pronto(ped);
-      if (esperando && agora - (p.completoEm ?? agora) < this.esperaMaximaMs) continue;
       const fatos: FatosDoPedido = { id_pedido: id, id_pessoa: ped.id_pessoa, dt_venda: ped.dt, dispositivo: aud.dispositivo, geohash: aud.geohash };
       prontos.push({
         ...fatos,
@@ -644,6 +677,8 @@ export interface OpcoesDetector {
   ate?: () => boolean;
   aoAlertar?: (alerta: Alerta) => void;
   aoProgredir?: (p: ProgressoDetector) => void;
+  /** Called when alerts were published and the commit of their offsets waits atrasoCommitMs. */
+  aoAtrasarCommit?: (alertas: number) => void;
   /** Called once the state is loaded and the group positioned: orders committed from now on will be judged. */
   aoIniciar?: (info: InicioDetector) => void;
   grupo?: string;
@@ -733,6 +768,27 @@ async function buscarPedidos(client: pg.ClientBase, ids: readonly number[]): Pro
   return rows.map((r) => ({ ...r, id: Number(r.id), id_pessoa: Number(r.id_pessoa) }));
 }
 
+/** Per person and device (null: an order without audit row), the earliest dt_venda in µs. */
+export interface HistoricoDoBanco {
+  id_pessoa: number;
+  dispositivo: string | null;
+  desde: number;
+}
+
+const SQL_HISTORICO = `
+  SELECT p.id_pessoa::text AS id_pessoa, a.dispositivo,
+         floor(extract(epoch FROM min(p.dt_venda)) * 1000000)::float8 AS desde, count(*)::int AS pedidos
+    FROM public.pedidos p LEFT JOIN public.auditoria_pedidos a ON a.id_pedido = p.id`;
+
+/** The history of some people as the database has it now (every transaction committed so far). */
+export async function historicoDoBanco(client: pg.ClientBase, pessoas: readonly number[]): Promise<HistoricoDoBanco[]> {
+  const { rows } = await client.query<{ id_pessoa: string; dispositivo: string | null; desde: number }>(
+    `${SQL_HISTORICO} WHERE p.id_pessoa = ANY($1::bigint[]) GROUP BY 1, 2`,
+    [pessoas],
+  );
+  return rows.map((r) => ({ id_pessoa: Number(r.id_pessoa), dispositivo: r.dispositivo, desde: r.desde }));
+}
+
 /**
  * The device state of every person over every order in the database, and the snapshot it was
  * read at (one REPEATABLE READ transaction, so both agree).
@@ -741,19 +797,11 @@ export async function carregarEstadoInicial(client: pg.ClientBase): Promise<{ es
   await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   try {
     const snap = await client.query<{ s: string }>("SELECT pg_current_snapshot()::text AS s");
-    const { rows } = await client.query<{ id_pessoa: string; dispositivo: string | null; desde: number; pedidos: number }>(`
-      SELECT p.id_pessoa::text AS id_pessoa, a.dispositivo,
-             floor(extract(epoch FROM min(p.dt_venda)) * 1000000)::float8 AS desde, count(*)::int AS pedidos
-        FROM public.pedidos p LEFT JOIN public.auditoria_pedidos a ON a.id_pedido = p.id
-       GROUP BY 1, 2`);
+    const { rows } = await client.query<{ id_pessoa: string; dispositivo: string | null; desde: number; pedidos: number }>(`${SQL_HISTORICO} GROUP BY 1, 2`);
     await client.query("COMMIT");
     const estado = new EstadoDispositivos();
-    let pedidos = 0;
-    for (const r of rows) {
-      pedidos += r.pedidos;
-      if (r.dispositivo === null) estado.registrarPedido(Number(r.id_pessoa), r.desde);
-      else estado.registrarDispositivo(Number(r.id_pessoa), r.dispositivo, r.desde);
-    }
+    estado.aplicar(rows.map((r) => ({ id_pessoa: Number(r.id_pessoa), dispositivo: r.dispositivo, desde: r.desde })));
+    const pedidos = rows.reduce((n, r) => n + r.pedidos, 0);
     return { estado, snapshot: Snapshot.ler(snap.rows[0].s), pedidos };
   } catch (err) {
     await client.query("ROLLBACK").catch(() => undefined);
@@ -925,6 +973,10 @@ export async function executarDetector(opts: OpcoesDetector = {}): Promise<Resum
       const buscar = motor.incompletosParaBuscar();
       if (buscar.length) motor.completarDoBanco(buscar, await buscarPedidos(db, buscar));
       const agora = Date.now();
+      // Kafka gives no order across partitions: an earlier transaction of the same person may
+      // still be unread. It is committed, so the database has it.
+      const pessoas = motor.pessoasAJulgar(agora);
+      if (pessoas.length) motor.reforcarEstado(await historicoDoBanco(db, pessoas));
       const julgados = motor.colher(agora);
       const detectadoEm = new Date(agora).toISOString();
       const alertas: Alerta[] = [];
@@ -953,7 +1005,10 @@ export async function executarDetector(opts: OpcoesDetector = {}): Promise<Resum
           opts.aoAlertar?.(a);
         }
       }
-      if (alertas.length && opts.atrasoCommitMs) await pausa(opts.atrasoCommitMs);
+      if (alertas.length && opts.atrasoCommitMs) {
+        opts.aoAtrasarCommit?.(alertas.length);
+        await pausa(opts.atrasoCommitMs);
+      }
       // Only now: everything before these offsets has its alert acknowledged.
       const offsets = motor.offsetsParaConfirmar();
       if (offsets.length) await cons.commitOffsets(offsets);
