@@ -4,6 +4,8 @@
 //   cdc [--taxa 500] [--segundos 30]: orders at a fixed rate through PostgreSQL → Debezium →
 //   Kafka → detector → fraude.alertas; commit → alert latency per alerted order, and the
 //   replay throughput of the detector's engine alone on the recorded events.
+//   dbt [--pedidos 1000000] [--novos 10000]: tops the OLTP up to --pedidos orders, then a full
+//   `dbt build --full-refresh` and, after --novos more orders, an incremental `dbt build`.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
@@ -20,10 +22,16 @@ import { clienteKafka, lerDesde, posicoesFinais, prepararCaptura, registrarConec
 import { carregarEstadoInicial, fimDosAlertas, MotorDeDeteccao, TOPICO_ALERTAS, type Alerta, type TabelaDetector } from "../lib/detector";
 import { Planejador, type PedidoPlanejado } from "../lib/generator";
 import { conectarOltp, garantirPessoas, gerarHistorico } from "../lib/geradores";
+import { dbt, type ExecucaoDbt } from "../lib/dbt";
+import { query } from "../lib/db";
+import { prepararDw } from "../lib/dw";
+import { caminhosDoDbt } from "../stack/python";
+import { cacheDir } from "../stack/proc";
 import { ErroDeUso, executar, fmt, lerArgumentos, numero } from "./comum";
 
 const USO = `Uso: npm run bench -- generator [--pedidos 1000000] [--pessoas 10000] [--lote 5000]
-       npm run bench -- cdc [--taxa 500] [--segundos 30]`;
+       npm run bench -- cdc [--taxa 500] [--segundos 30]
+       npm run bench -- dbt [--pedidos 1000000] [--novos 10000]`;
 
 const TABELAS: [schema: "oltp" | "rotulos", tabela: string][] = [
   ["oltp", "pedidos"],
@@ -272,6 +280,43 @@ async function benchCdc(taxa: number, segundos: number): Promise<Record<string, 
   }
 }
 
+const contar = async (banco: "oltp" | "dw", sql: string) => Number((await query<{ n: string }>(banco, sql))[0].n);
+
+async function dbtMedido(args: string[], caminhos: string[]): Promise<ExecucaoDbt> {
+  const r = await dbt(args, { caminhos, aoLinha: () => undefined });
+  if (r.codigo !== 0) {
+    const falhas = r.resultados.filter((n) => !["success", "pass"].includes(n.status)).map((n) => `${n.nome}: ${n.mensagem}`);
+    throw new Error(`dbt ${args.join(" ")} falhou (código ${r.codigo}): ${falhas.join("; ") || "veja dbt_project/logs/dbt.log"}`);
+  }
+  const porModelo = r.resultados.filter((n) => n.tipo !== "test").sort((a, b) => b.segundos - a.segundos);
+  const testes = r.resultados.filter((n) => n.tipo === "test");
+  for (const n of porModelo) console.log(`    ${n.nome.padEnd(34)} ${fmt(n.segundos, 2).padStart(7)} s${n.linhas === null ? "" : `  ${fmt(n.linhas)} linhas`}`);
+  console.log(`    ${fmt(testes.length)} testes: ${fmt(testes.reduce((t, n) => t + n.segundos, 0), 2)} s somados`);
+  return r;
+}
+
+async function benchDbt(pedidos: number, novos: number): Promise<Record<string, number | string>> {
+  const caminhos = await caminhosDoDbt({ cacheDir: cacheDir(), repoRoot: config().root });
+  await prepararDw();
+  const existentes = await contar("oltp", "SELECT count(*) AS n FROM public.pedidos");
+  if (existentes < pedidos) {
+    await garantirPessoas(10_000, 7);
+    console.log(`O OLTP tem ${fmt(existentes)} pedidos: gerando mais ${fmt(pedidos - existentes)} históricos…`);
+    await gerarHistorico({ pedidos: pedidos - existentes, seed: 42 });
+  }
+  const total = await contar("oltp", "SELECT count(*) AS n FROM public.pedidos");
+  console.log(`dbt build --full-refresh com ${fmt(total)} pedidos no OLTP:`);
+  const cheio = await dbtMedido(["build", "--full-refresh"], caminhos);
+  const itensAntes = await contar("dw", "SELECT count(*) AS n FROM marts.fato_itens_pedido");
+  const g = await gerarHistorico({ pedidos: novos, seed: 43 });
+  console.log(`+${fmt(g.pedidos)} pedidos (${fmt(g.itens)} itens); dbt build incremental:`);
+  const incremental = await dbtMedido(["build"], caminhos);
+  const itensDepois = await contar("dw", "SELECT count(*) AS n FROM marts.fato_itens_pedido");
+  if (itensDepois - itensAntes !== g.itens) throw new Error(`o build incremental acrescentou ${itensDepois - itensAntes} itens ao fato; esperado ${g.itens}`);
+  console.log(`  total: cheio ${fmt(cheio.segundos, 1)} s, incremental ${fmt(incremental.segundos, 1)} s (+${fmt(g.itens)} itens no fato, exatamente os novos)`);
+  return { bench: "dbt", orders: total, full_s: Math.round(cheio.segundos * 10) / 10, incremental_s: Math.round(incremental.segundos * 10) / 10 };
+}
+
 executar(async () => {
   const [nome, ...resto] = process.argv.slice(2);
   process.argv.splice(2, process.argv.length, ...resto);
@@ -282,6 +327,9 @@ executar(async () => {
   } else if (nome === "cdc") {
     const a = lerArgumentos({ taxa: { type: "string" }, segundos: { type: "string" } }, USO);
     console.log(JSON.stringify(await benchCdc(numero("taxa", a.taxa, 500), numero("segundos", a.segundos, 30))));
+  } else if (nome === "dbt") {
+    const a = lerArgumentos({ pedidos: { type: "string" }, novos: { type: "string" } }, USO);
+    console.log(JSON.stringify(await benchDbt(numero("pedidos", a.pedidos, 1_000_000), numero("novos", a.novos, 10_000))));
   } else {
     throw new ErroDeUso(nome ? `Benchmark desconhecido: "${nome}".\n\n${USO}` : USO);
   }

@@ -251,3 +251,13 @@ export function runNotebooksCommand(opts: {
     env: jupyterEnv(opts, opts.baseEnv ?? process.env),
   };
 }
+
+/**
+ * PATH folders for running dbt: none when a dbt is already on PATH (the compose images, the
+ * stack's JupyterLab), else the bin folder of the stack's Python environment (created if missing).
+ */
+export async function caminhosDoDbt(opts: { cacheDir: string; repoRoot: string }): Promise<string[]> {
+  const noPath = (process.env.PATH ?? "").split(delimiter).some((d) => d && existsSync(join(d, "dbt")));
+  if (noPath) return [];
+  return [dirname((await installPython(opts)).bin("dbt"))];
+}
