@@ -167,7 +167,8 @@ export async function linhagemSvg(arquivo?: string): Promise<string> {
   const cor = (n: NoLinhagem) => CORES[n.tipo === "source" ? "source" : n.tipo === "snapshot" ? "snapshot" : n.schema] ?? "#ffffff";
   const dot = [
     "digraph linhagem {",
-    '  rankdir=LR; bgcolor="white"; node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11]; edge [color="#888888"];',
+    // size: scaled down to fit a notebook cell (inches at 72 dpi).
+    '  rankdir=LR; bgcolor="white"; size="10,14"; node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11]; edge [color="#888888"];',
     ...nos.map((n) => `  "${n.id}" [label="${rotulo(n)}", fillcolor="${cor(n)}"];`),
     ...arestas.map(([de, para]) => `  "${de}" -> "${para}";`),
     "}",

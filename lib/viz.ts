@@ -353,6 +353,9 @@ export interface OpcoesLinha {
   tituloX?: string;
   tituloY?: string;
   formatoY?: string;
+  /** Field whose values split the data into one line each (coloured, with a legend). */
+  serie?: string;
+  tituloSerie?: string;
 }
 
 // Axis labels per time unit, in pt-BR order (day before month).
@@ -401,8 +404,11 @@ export function linhaTemporal(dados: object[], x: string, y: string, opts: Opcoe
     ...(opts.titulo ? { title: opts.titulo } : {}),
     width: LARGURA_PADRAO,
     data: { values: comDatas(comNumeros(dados, [y]), x) },
-    mark: { type: "line", color: opts.cor ?? cores.principal, point: dados.length <= 60 ? { color: opts.cor ?? cores.principal } : false, tooltip: true },
+    mark: opts.serie
+      ? { type: "line", point: dados.length <= 120, tooltip: true }
+      : { type: "line", color: opts.cor ?? cores.principal, point: dados.length <= 60 ? { color: opts.cor ?? cores.principal } : false, tooltip: true },
     encoding: {
+      ...(opts.serie ? { color: { field: opts.serie, type: "nominal", title: opts.tituloSerie ?? opts.serie, scale: { range: cores.categorias } } } : {}),
       x: {
         field: x,
         type: "temporal",

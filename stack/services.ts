@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Config } from "../lib/config";
 import { applySqlDir, withClient } from "../lib/db";
 import { probes, type Health, type ServiceName } from "../lib/health";
+import { installAirflow } from "./airflow";
 import { installKafka, kafkaCommands } from "./kafka";
 import { ensureBuckets, installMinio, minioCommand } from "./minio";
 import { installPostgres, startCluster, stopCluster, type ClusterSpec } from "./postgres";
@@ -27,6 +28,8 @@ interface Installed {
   kafka: Awaited<ReturnType<typeof installKafka>>;
   minio: string;
   python: Awaited<ReturnType<typeof installPython>>;
+  /** Installed for `airflow dags test` (stack/airflow.ts); no Airflow service runs in `up`. */
+  airflow: Awaited<ReturnType<typeof installAirflow>>;
   jupyterPath: string;
 }
 
@@ -36,13 +39,14 @@ export async function installAll(cfg: Config): Promise<Installed> {
   // PostGIS for the DW's location rule (geo.uf_do_geohash), as the compose route's postgis image.
   await installPostgres(cfg.versions.postgres, [`postgresql-${cfg.versions.postgres}-postgis-3`]);
   // Network- and compiler-bound installs overlap well even on two cores.
-  const [kafka, minio, python] = await Promise.all([
+  const [kafka, minio, python, airflow] = await Promise.all([
     installKafka({ cacheDir: cache, kafkaVersion: cfg.versions.kafka, debeziumVersion: cfg.versions.debezium, repoRoot: cfg.root }),
     installMinio({ cacheDir: cache, version: cfg.versions.minio }),
     installPython({ cacheDir: cache, repoRoot: cfg.root }),
+    installAirflow({ cacheDir: cache, repoRoot: cfg.root }),
   ]);
   const { jupyterPath } = await installTslabKernel({ cacheDir: cache, repoRoot: cfg.root, python: python.python });
-  return { kafka, minio, python, jupyterPath };
+  return { kafka, minio, python, airflow, jupyterPath };
 }
 
 async function healthy(cfg: Config, service: ServiceName): Promise<boolean> {

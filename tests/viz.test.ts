@@ -209,6 +209,22 @@ describe("linhaTemporal", () => {
   });
 });
 
+describe("linhaTemporal with serie", () => {
+  test("one coloured line per group, with a legend", async () => {
+    const linhas = ["Livros", "Games"].flatMap((categoria, i) =>
+      ["2024-01-01", "2024-02-01", "2024-03-01"].map((mes, j) => ({ mes, categoria, receita: 100 * (i + 1) + j })),
+    );
+    const svg = await graficoSvg(linhaTemporal(linhas, "mes", "receita", { unidadeTempo: "yearmonth", serie: "categoria", tituloSerie: "Categoria" }));
+    // Vega draws a grouped line as one mark group per series.
+    const marcas = svg.split('<g class="mark-line role-mark').slice(1).map((g) => g.slice(0, g.indexOf("</g>")));
+    assert.equal(marcas.length, 2, "one line per category");
+    for (const l of marcas) assert.equal(contar(l, "<path"), 1);
+    const tracos = marcas.map((l) => /stroke="(#[0-9a-f]{6})"/.exec(l)?.[1]).sort();
+    assert.deepEqual(tracos, [cores.categorias[0], cores.categorias[1]].sort());
+    assert.ok(svg.includes(">Categoria</text>") && svg.includes(">Livros</text>") && svg.includes(">Games</text>"), "legend");
+  });
+});
+
 describe("dispersaoMapa", () => {
   // Two squares, one with its outer ring counter-clockwise (RFC 7946), one clockwise.
   const contornos: ColecaoGeoJson = {

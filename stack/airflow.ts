@@ -1,0 +1,267 @@
+// Apache Airflow, native: its own cached virtualenv (stack/python-env/airflow), the environment
+// that points it at this clone (AIRFLOW_HOME under .stack/, DAGs from airflow_dags/, SQLite
+// metadata), and the metadata database migration. Enough for `airflow dags test`; the stack does
+// not keep a scheduler running. Run directly, this file is a wrapper around the `airflow` CLI:
+//   npm run airflow -- dags test liga_sudoers_pipeline
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { delimiter, dirname, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { capture, failureText, shortHash, tail, type CaptureResult } from "./proc";
+import type { CommandLine } from "./python";
+
+export interface AirflowInstall {
+  /** Absolute path of the virtualenv. */
+  venv: string;
+  /** The `airflow` executable of the virtualenv. */
+  airflow: string;
+  /** The virtualenv's python (airflow importable). */
+  python: string;
+  /** Hash of the lock file and base interpreter: names the venv, stamps the migrated database. */
+  key: string;
+}
+
+/** What apache-airflow 3.3.2 accepts (Requires-Python: >=3.10, !=3.15). */
+const MIN_PYTHON: readonly [number, number] = [3, 10];
+const MAX_PYTHON: readonly [number, number] = [3, 14];
+const MARKER = ".liga-sudoers-ready";
+const TAIL_LINES = 25;
+
+/** Environment without the variables of an outer virtualenv, which would confuse pip and airflow. */
+function cleanEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  delete env.VIRTUAL_ENV;
+  delete env.PYTHONHOME;
+  delete env.PYTHONPATH;
+  return env;
+}
+
+/** Whether version a (major, minor) comes before b. */
+const older = (a: readonly number[], b: readonly number[]) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+
+async function probePython(python: string): Promise<{ executable: string; version: string }> {
+  const result = await capture(python, [
+    "-c",
+    "import sys, os; print('%d.%d.%d' % sys.version_info[:3]); print(os.path.realpath(sys.executable))",
+  ]);
+  if (result.spawnError) {
+    throw new Error(
+      `Não encontrei o Python (${python}) para instalar o Airflow. Instale o Python 3.11 ` +
+        "(no Debian: sudo apt-get install python3 python3-venv) ou indique outro em LIGA_SUDOERS_PYTHON.",
+    );
+  }
+  const [version = "", executable = ""] = result.output.trim().split("\n");
+  if (result.code !== 0 || !version) {
+    throw new Error(`Não consegui executar ${python}:\n${tail(result.output, TAIL_LINES)}`);
+  }
+  const v = version.split(".").map(Number);
+  if (older(v, MIN_PYTHON) || older(MAX_PYTHON, v)) {
+    throw new Error(
+      `O ${python} é a versão ${version}, mas o Airflow do kit roda no Python ${MIN_PYTHON.join(".")} a ${MAX_PYTHON.join(".")} ` +
+        "(o kit é testado no 3.11). Indique outro interpretador em LIGA_SUDOERS_PYTHON.",
+    );
+  }
+  return { executable, version };
+}
+
+/**
+ * Creates (once) the Airflow virtualenv, installed exactly from
+ * stack/python-env/airflow/requirements.lock.txt with --no-deps. It is separate from the
+ * JupyterLab/dbt venv because Airflow's pins clash with dbt's. Airflow documents installing
+ * against its published constraints file, which lives on GitHub, out of our machines' reach:
+ * the lock, one resolve of requirements.txt frozen with pip freeze, is our constraints file.
+ * The folder name carries a hash of the lock and of the base interpreter; the marker file is
+ * written last, so a half-made venv is rebuilt from scratch.
+ */
+export async function installAirflow(opts: { cacheDir: string; repoRoot: string }): Promise<AirflowInstall> {
+  const reqDir = join(opts.repoRoot, "stack", "python-env", "airflow");
+  const lockFile = join(reqDir, "requirements.lock.txt");
+  const topFile = join(reqDir, "requirements.txt");
+  const lock = readFileSync(lockFile, "utf8");
+  const base = await probePython(process.env.LIGA_SUDOERS_PYTHON || "python3");
+  const key = shortHash(lock, base.version, base.executable);
+  const venv = join(opts.cacheDir, `airflow-venv-${key}`);
+  const python = join(venv, "bin", "python");
+  const result: AirflowInstall = { venv, airflow: join(venv, "bin", "airflow"), python, key };
+  const marker = join(venv, MARKER);
+  if (existsSync(marker) && existsSync(result.airflow)) return result;
+
+  rmSync(venv, { recursive: true, force: true });
+  mkdirSync(opts.cacheDir, { recursive: true });
+  console.log("Instalando o Apache Airflow (PyPI) num ambiente virtual próprio; na primeira vez leva cerca de 1 minuto…");
+  const logFile = `${venv}.log`;
+  const log: string[] = [];
+  const env = cleanEnv(process.env);
+  const step = async (what: string, cmd: string, args: string[]): Promise<CaptureResult> => {
+    const r = await capture(cmd, args, { env, replaceEnv: true });
+    if (r.spawnError) throw r.spawnError;
+    log.push(`$ ${cmd} ${args.join(" ")}\n${r.output}`);
+    writeFileSync(logFile, log.join("\n"));
+    if (r.code !== 0 && what) {
+      throw new Error(
+        `Falha ao ${what} (código ${r.code ?? r.signal}). Log completo: ${logFile}\n${tail(r.output, TAIL_LINES)}\n` +
+          "Verifique o acesso ao PyPI e rode o comando de novo: o ambiente do Airflow é refeito do zero.",
+      );
+    }
+    return r;
+  };
+
+  await step("criar o ambiente virtual do Airflow (no Debian: sudo apt-get install python3-venv)", base.executable, [
+    "-m",
+    "venv",
+    venv,
+  ]);
+  const pip = ["-m", "pip", "install", "--no-input", "--disable-pip-version-check", "--no-warn-script-location"];
+  await step("instalar o Apache Airflow (pip)", python, [...pip, "--no-deps", "-r", lockFile]);
+  // The lock is frozen on Python 3.11; another minor version may need a few extra marker-only
+  // dependencies, which the resolver then adds under the lock's pins.
+  const check = await step("", python, ["-m", "pip", "check"]);
+  if (check.code !== 0) {
+    await step("completar as dependências do Airflow (pip)", python, [...pip, "-r", topFile, "-c", lockFile]);
+    await step("verificar as dependências do Airflow (pip check)", python, ["-m", "pip", "check"]);
+  }
+  writeFileSync(marker, `${key}\n`);
+  return result;
+}
+
+/** AIRFLOW_HOME of this clone: airflow.cfg, the SQLite metadata database and task logs. */
+export function airflowHome(repoRoot: string): string {
+  return join(repoRoot, ".stack", "airflow");
+}
+
+/**
+ * Environment for running the `airflow` CLI natively against this clone. The base environment
+ * passes through, so the tasks see the same kit configuration as the shell that started them.
+ * PATH gets this node's folder and the venv's bin appended, not prepended: the tasks find `npm`
+ * even when the shell lacks it, `airflow standalone` finds `airflow` for its subprocesses, and
+ * the shell's own `python3` (e.g. pyenv's, which `npm run dbt` builds its venv with) is not
+ * shadowed by /usr/bin or by Airflow's venv.
+ */
+export function airflowEnv(opts: {
+  venv: string;
+  repoRoot: string;
+  /** Port of the API server/UI, if one is started natively (AIRFLOW_PORT). */
+  port: number;
+  /** Defaults to <repo>/airflow_dags. */
+  dagsFolder?: string;
+  /** Defaults to airflowHome(repoRoot). */
+  home?: string;
+  baseEnv?: NodeJS.ProcessEnv;
+}): NodeJS.ProcessEnv {
+  const base = opts.baseEnv ?? process.env;
+  const root = resolve(opts.repoRoot);
+  const home = opts.home ?? airflowHome(root);
+  const path = [base.PATH ?? "", dirname(process.execPath), join(opts.venv, "bin")].filter(Boolean).join(delimiter);
+  return {
+    ...cleanEnv(base),
+    PATH: path,
+    // Where the DAG runs its tasks (the compose service sets the same variable to /workspace).
+    LIGA_SUDOERS_HOME: root,
+    AIRFLOW_HOME: home,
+    AIRFLOW__CORE__DAGS_FOLDER: opts.dagsFolder ?? join(root, "airflow_dags"),
+    AIRFLOW__CORE__LOAD_EXAMPLES: "False",
+    // SQLite is enough for `dags test` and a local UI, as in the compose service.
+    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: `sqlite:///${join(home, "airflow.db")}`,
+    // Local course environment: no login screen (same as compose).
+    AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS: "True",
+    // A native `airflow standalone` starts one LocalExecutor worker per slot (32 by default);
+    // the kit's DAG runs one task at a time.
+    AIRFLOW__CORE__PARALLELISM: "4",
+    // Airflow 3 workers reach the API server over HTTP; keep both on AIRFLOW_PORT.
+    AIRFLOW__API__PORT: String(opts.port),
+    AIRFLOW__CORE__EXECUTION_API_SERVER_URL: `http://localhost:${opts.port}/execution/`,
+  };
+}
+
+/** Command line for `airflow <args>` with the kit's environment. */
+export function airflowCommand(opts: {
+  install: AirflowInstall;
+  repoRoot: string;
+  port: number;
+  args: string[];
+  dagsFolder?: string;
+  home?: string;
+  baseEnv?: NodeJS.ProcessEnv;
+}): CommandLine {
+  const { install, args, ...rest } = opts;
+  return { cmd: install.airflow, args, env: airflowEnv({ venv: install.venv, ...rest }) };
+}
+
+/**
+ * Creates or upgrades the metadata database (`airflow db migrate`) when this AIRFLOW_HOME has not
+ * been migrated by this very install yet; a stamp file next to the database remembers it.
+ */
+export async function prepareAirflowDb(opts: {
+  install: AirflowInstall;
+  repoRoot: string;
+  port: number;
+  home?: string;
+}): Promise<void> {
+  const home = opts.home ?? airflowHome(opts.repoRoot);
+  const stamp = join(home, ".db-migrated");
+  if (existsSync(stamp) && readFileSync(stamp, "utf8").trim() === opts.install.key && existsSync(join(home, "airflow.db"))) return;
+  mkdirSync(home, { recursive: true });
+  const { cmd, args, env } = airflowCommand({ ...opts, args: ["db", "migrate"] });
+  const r = await capture(cmd, args, { env, replaceEnv: true, cwd: opts.repoRoot });
+  if (r.code !== 0) {
+    throw new Error(
+      `Falha ao preparar o banco de metadados do Airflow (airflow db migrate) em ${home}.\n${tail(failureText(r), TAIL_LINES)}\n` +
+        `Se o erro persistir, apague ${home} e rode de novo.`,
+    );
+  }
+  writeFileSync(stamp, `${opts.install.key}\n`);
+}
+
+/** `npm run airflow -- <airflow args>`: installs if needed, migrates, runs airflow. */
+async function main(argv: string[]): Promise<number> {
+  const { config } = await import("../lib/config");
+  const { cacheDir } = await import("./proc");
+  const { spawn } = await import("node:child_process");
+  const cfg = config();
+  const install = await installAirflow({ cacheDir: cacheDir(), repoRoot: cfg.root });
+  await prepareAirflowDb({ install, repoRoot: cfg.root, port: cfg.airflow.port });
+  const { cmd, args, env } = airflowCommand({ install, repoRoot: cfg.root, port: cfg.airflow.port, args: argv });
+  // Its own process group, so that stopping this wrapper stops all of airflow: `airflow standalone`
+  // leaves its scheduler, API server and workers behind on SIGTERM. The whole group gets SIGINT
+  // (what Ctrl+C sends in a terminal), then SIGKILL for whatever is still there 30 s later.
+  const child = spawn(cmd, args, { env, cwd: cfg.root, stdio: "inherit", detached: true });
+  const group = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      /* already gone */
+    }
+  };
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      group("SIGINT");
+      setTimeout(() => group("SIGKILL"), 30_000).unref();
+    });
+  }
+  return new Promise((done) =>
+    child.on("close", (code, signal) => {
+      group("SIGKILL"); // stragglers of the group, if any
+      done(code ?? (signal ? 130 : 1));
+    }),
+  );
+}
+
+function invokedDirectly(): boolean {
+  try {
+    return !!process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      console.error(`\nErro: ${err.message}`);
+      process.exit(1);
+    },
+  );
+}
