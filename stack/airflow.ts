@@ -3,124 +3,39 @@
 // metadata), and the metadata database migration. Enough for `airflow dags test`; the stack does
 // not keep a scheduler running. Run directly, this file is a wrapper around the `airflow` CLI:
 //   npm run airflow -- dags test liga_sudoers_pipeline
-import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { capture, failureText, shortHash, tail, type CaptureResult } from "./proc";
-import type { CommandLine } from "./python";
+import { capture, failureText, tail } from "./proc";
+import { cleanEnv, installLockedVenv, type CommandLine, type PythonEnv } from "./python";
 
-export interface AirflowInstall {
-  /** Absolute path of the virtualenv. */
-  venv: string;
+export interface AirflowInstall extends PythonEnv {
   /** The `airflow` executable of the virtualenv. */
   airflow: string;
-  /** The virtualenv's python (airflow importable). */
-  python: string;
-  /** Hash of the lock file and base interpreter: names the venv, stamps the migrated database. */
-  key: string;
 }
 
-/** What apache-airflow 3.3.2 accepts (Requires-Python: >=3.10, !=3.15). */
-const MIN_PYTHON: readonly [number, number] = [3, 10];
-const MAX_PYTHON: readonly [number, number] = [3, 14];
-const MARKER = ".liga-sudoers-ready";
 const TAIL_LINES = 25;
 
-/** Environment without the variables of an outer virtualenv, which would confuse pip and airflow. */
-function cleanEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base };
-  delete env.VIRTUAL_ENV;
-  delete env.PYTHONHOME;
-  delete env.PYTHONPATH;
-  return env;
-}
-
-/** Whether version a (major, minor) comes before b. */
-const older = (a: readonly number[], b: readonly number[]) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
-
-async function probePython(python: string): Promise<{ executable: string; version: string }> {
-  const result = await capture(python, [
-    "-c",
-    "import sys, os; print('%d.%d.%d' % sys.version_info[:3]); print(os.path.realpath(sys.executable))",
-  ]);
-  if (result.spawnError) {
-    throw new Error(
-      `Não encontrei o Python (${python}) para instalar o Airflow. Instale o Python 3.11 ` +
-        "(no Debian: sudo apt-get install python3 python3-venv) ou indique outro em LIGA_SUDOERS_PYTHON.",
-    );
-  }
-  const [version = "", executable = ""] = result.output.trim().split("\n");
-  if (result.code !== 0 || !version) {
-    throw new Error(`Não consegui executar ${python}:\n${tail(result.output, TAIL_LINES)}`);
-  }
-  const v = version.split(".").map(Number);
-  if (older(v, MIN_PYTHON) || older(MAX_PYTHON, v)) {
-    throw new Error(
-      `O ${python} é a versão ${version}, mas o Airflow do kit roda no Python ${MIN_PYTHON.join(".")} a ${MAX_PYTHON.join(".")} ` +
-        "(o kit é testado no 3.11). Indique outro interpretador em LIGA_SUDOERS_PYTHON.",
-    );
-  }
-  return { executable, version };
-}
-
 /**
- * Creates (once) the Airflow virtualenv, installed exactly from
- * stack/python-env/airflow/requirements.lock.txt with --no-deps. It is separate from the
- * JupyterLab/dbt venv because Airflow's pins clash with dbt's. Airflow documents installing
- * against its published constraints file, which lives on GitHub, out of our machines' reach:
- * the lock, one resolve of requirements.txt frozen with pip freeze, is our constraints file.
- * The folder name carries a hash of the lock and of the base interpreter; the marker file is
- * written last, so a half-made venv is rebuilt from scratch.
+ * Creates (once) the Airflow virtualenv from stack/python-env/airflow/requirements.lock.txt.
+ * It is separate from the JupyterLab/dbt venv because Airflow's pins clash with dbt's. Airflow
+ * documents installing against its published constraints file, which lives on GitHub, out of our
+ * machines' reach: the lock, one resolve of requirements.txt frozen with pip freeze, is our
+ * constraints file. The key also stamps the migrated metadata database (prepareAirflowDb).
  */
 export async function installAirflow(opts: { cacheDir: string; repoRoot: string }): Promise<AirflowInstall> {
-  const reqDir = join(opts.repoRoot, "stack", "python-env", "airflow");
-  const lockFile = join(reqDir, "requirements.lock.txt");
-  const topFile = join(reqDir, "requirements.txt");
-  const lock = readFileSync(lockFile, "utf8");
-  const base = await probePython(process.env.LIGA_SUDOERS_PYTHON || "python3");
-  const key = shortHash(lock, base.version, base.executable);
-  const venv = join(opts.cacheDir, `airflow-venv-${key}`);
-  const python = join(venv, "bin", "python");
-  const result: AirflowInstall = { venv, airflow: join(venv, "bin", "airflow"), python, key };
-  const marker = join(venv, MARKER);
-  if (existsSync(marker) && existsSync(result.airflow)) return result;
-
-  rmSync(venv, { recursive: true, force: true });
-  mkdirSync(opts.cacheDir, { recursive: true });
-  console.log("Instalando o Apache Airflow (PyPI) num ambiente virtual próprio; na primeira vez leva cerca de 1 minuto…");
-  const logFile = `${venv}.log`;
-  const log: string[] = [];
-  const env = cleanEnv(process.env);
-  const step = async (what: string, cmd: string, args: string[]): Promise<CaptureResult> => {
-    const r = await capture(cmd, args, { env, replaceEnv: true });
-    if (r.spawnError) throw r.spawnError;
-    log.push(`$ ${cmd} ${args.join(" ")}\n${r.output}`);
-    writeFileSync(logFile, log.join("\n"));
-    if (r.code !== 0 && what) {
-      throw new Error(
-        `Falha ao ${what} (código ${r.code ?? r.signal}). Log completo: ${logFile}\n${tail(r.output, TAIL_LINES)}\n` +
-          "Verifique o acesso ao PyPI e rode o comando de novo: o ambiente do Airflow é refeito do zero.",
-      );
-    }
-    return r;
-  };
-
-  await step("criar o ambiente virtual do Airflow (no Debian: sudo apt-get install python3-venv)", base.executable, [
-    "-m",
-    "venv",
-    venv,
-  ]);
-  const pip = ["-m", "pip", "install", "--no-input", "--disable-pip-version-check", "--no-warn-script-location"];
-  await step("instalar o Apache Airflow (pip)", python, [...pip, "--no-deps", "-r", lockFile]);
-  // The lock is frozen on Python 3.11; another minor version may need a few extra marker-only
-  // dependencies, which the resolver then adds under the lock's pins.
-  const check = await step("", python, ["-m", "pip", "check"]);
-  if (check.code !== 0) {
-    await step("completar as dependências do Airflow (pip)", python, [...pip, "-r", topFile, "-c", lockFile]);
-    await step("verificar as dependências do Airflow (pip check)", python, ["-m", "pip", "check"]);
-  }
-  writeFileSync(marker, `${key}\n`);
-  return result;
+  const env = await installLockedVenv({
+    cacheDir: opts.cacheDir,
+    name: "airflow-venv",
+    requirementsDir: join(opts.repoRoot, "stack", "python-env", "airflow"),
+    // What apache-airflow 3.3.2 accepts (Requires-Python: >=3.10, !=3.15).
+    minPython: [3, 10],
+    maxPython: [3, 14],
+    what: "do Airflow",
+    mainBin: "airflow",
+    announce: "Instalando o Apache Airflow (PyPI) num ambiente virtual próprio; na primeira vez leva cerca de 1 minuto…",
+  });
+  return { ...env, airflow: env.bin("airflow") };
 }
 
 /** AIRFLOW_HOME of this clone: airflow.cfg, the SQLite metadata database and task logs. */

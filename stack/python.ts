@@ -1,5 +1,6 @@
-// Python side of the native stack: one cached virtualenv (JupyterLab, nbclient/nbconvert, dbt),
-// the tslab kernel spec, and the command lines for JupyterLab and the headless notebook runner.
+// Python side of the native stack: virtualenvs installed from lock files (installLockedVenv, also
+// behind stack/airflow.ts), the one for JupyterLab/nbclient/nbconvert/dbt, the tslab kernel spec,
+// and the command lines for JupyterLab and the headless notebook runner.
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { capture, failureText, shortHash, tail, type CaptureResult } from "./proc";
@@ -11,6 +12,8 @@ export interface PythonEnv {
   python: string;
   /** Absolute path of an executable installed in the virtualenv (jupyter-lab, dbt, ...). */
   bin: (name: string) => string;
+  /** Hash of the lock file and base interpreter: names the venv (and stamps what depends on it). */
+  key: string;
 }
 
 export interface CommandLine {
@@ -19,14 +22,15 @@ export interface CommandLine {
   env: NodeJS.ProcessEnv;
 }
 
-const MIN_PYTHON: readonly [number, number] = [3, 10];
+type PythonVersion = readonly [number, number];
+
 const MARKER = ".liga-sudoers-ready";
 
 /** Lines of a failed command's output quoted in error messages. */
 const TAIL_LINES = 25;
 
-/** Environment without the variables of an outer virtualenv, which would confuse pip and jupyter. */
-function cleanEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+/** Environment without the variables of an outer virtualenv, which would confuse pip, jupyter and airflow. */
+export function cleanEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
   delete env.VIRTUAL_ENV;
   delete env.PYTHONHOME;
@@ -39,52 +43,69 @@ interface BasePython {
   version: string;
 }
 
-async function probePython(python: string): Promise<BasePython> {
+/** Whether version a (major, minor) comes before b. */
+const older = (a: readonly number[], b: readonly number[]) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+
+async function probePython(python: string, what: string, min: PythonVersion, max?: PythonVersion): Promise<BasePython> {
+  const range = max ? `${min.join(".")} a ${max.join(".")}` : `${min.join(".")} ou mais novo`;
   const result = await capture(python, [
     "-c",
     "import sys, os; print('%d.%d.%d' % sys.version_info[:3]); print(os.path.realpath(sys.executable))",
   ]);
   if (result.spawnError) {
     throw new Error(
-      `Não encontrei o Python (${python}). Instale o Python ${MIN_PYTHON.join(".")} ou mais novo ` +
+      `Não encontrei o Python (${python}) para o ambiente ${what}. Instale o Python ${range} ` +
         "(no Debian: sudo apt-get install python3 python3-venv) ou indique outro em LIGA_SUDOERS_PYTHON.",
     );
   }
   const [version = "", executable = ""] = result.output.trim().split("\n");
-  const [major = 0, minor = 0] = version.split(".").map(Number);
   if (result.code !== 0 || !version) {
     throw new Error(`Não consegui executar ${python}:\n${tail(result.output, TAIL_LINES)}`);
   }
-  if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
+  const v = version.split(".").map(Number);
+  if (older(v, min) || (max && older(max, v))) {
     throw new Error(
-      `O ${python} é a versão ${version}, mas o kit precisa do Python ${MIN_PYTHON.join(".")} ou mais novo. ` +
-        "Instale uma versão recente ou indique outro interpretador em LIGA_SUDOERS_PYTHON.",
+      `O ${python} é a versão ${version}, mas o ambiente ${what} precisa do Python ${range} (o kit é testado no 3.11). ` +
+        "Instale outra versão ou indique outro interpretador em LIGA_SUDOERS_PYTHON.",
     );
   }
   return { executable, version };
 }
 
 /**
- * Creates (once) the virtualenv with JupyterLab, nbclient, nbconvert and dbt-postgres, installed
- * exactly from stack/python-env/requirements.lock.txt. The folder name carries a hash of the lock
- * file and of the base interpreter, so a changed lock or a different Python gives a fresh venv.
- * The marker file is written last: a venv without it is half-made and is rebuilt from scratch.
+ * Creates (once) <cacheDir>/<name>-<key>, a virtualenv installed exactly from
+ * <requirementsDir>/requirements.lock.txt with --no-deps. The key hashes the lock and the base
+ * interpreter, so a changed lock or a different Python gives a fresh venv. The marker file is
+ * written last: a venv without it is half-made and is rebuilt from scratch.
  */
-export async function installPython(opts: { cacheDir: string; repoRoot: string }): Promise<PythonEnv> {
-  const reqDir = join(opts.repoRoot, "stack", "python-env");
-  const lockFile = join(reqDir, "requirements.lock.txt");
-  const topFile = join(reqDir, "requirements.txt");
+export async function installLockedVenv(opts: {
+  cacheDir: string;
+  /** Folder prefix: "venv", "airflow-venv". */
+  name: string;
+  requirementsDir: string;
+  minPython: PythonVersion;
+  maxPython?: PythonVersion;
+  /** Label for messages, completing "o ambiente …" / "as dependências …": "Python", "do Airflow". */
+  what: string;
+  /** Executable whose absence also means a broken venv; defaults to python. */
+  mainBin?: string;
+  /** Printed before a fresh install (slow installs). */
+  announce?: string;
+}): Promise<PythonEnv> {
+  const lockFile = join(opts.requirementsDir, "requirements.lock.txt");
+  const topFile = join(opts.requirementsDir, "requirements.txt");
   const lock = readFileSync(lockFile, "utf8");
-  const base = await probePython(process.env.LIGA_SUDOERS_PYTHON || "python3");
+  const base = await probePython(process.env.LIGA_SUDOERS_PYTHON || "python3", opts.what, opts.minPython, opts.maxPython);
   const key = shortHash(lock, base.version, base.executable);
-  const venv = join(opts.cacheDir, `venv-${key}`);
+  const venv = join(opts.cacheDir, `${opts.name}-${key}`);
   const python = join(venv, "bin", "python");
-  const result: PythonEnv = { venv, python, bin: (name) => join(venv, "bin", name) };
+  const result: PythonEnv = { venv, python, bin: (name) => join(venv, "bin", name), key };
   const marker = join(venv, MARKER);
-  if (existsSync(marker) && existsSync(python)) return result;
+  if (existsSync(marker) && existsSync(result.bin(opts.mainBin ?? "python"))) return result;
 
   rmSync(venv, { recursive: true, force: true });
   mkdirSync(opts.cacheDir, { recursive: true });
+  if (opts.announce) console.log(opts.announce);
   const logFile = `${venv}.log`;
   const log: string[] = [];
   const env = cleanEnv();
@@ -96,35 +117,39 @@ export async function installPython(opts: { cacheDir: string; repoRoot: string }
     if (r.code !== 0 && what) {
       throw new Error(
         `Falha ao ${what} (código ${r.code ?? r.signal}). Log completo: ${logFile}\n${tail(r.output, TAIL_LINES)}\n` +
-          "Verifique o acesso ao PyPI e rode o comando de novo: o ambiente é refeito do zero.",
+          `Verifique o acesso ao PyPI e rode o comando de novo: o ambiente ${opts.what} é refeito do zero.`,
       );
     }
     return r;
   };
 
-  await step("criar o ambiente virtual Python (no Debian: sudo apt-get install python3-venv)", base.executable, [
+  await step(`criar o ambiente virtual ${opts.what} (no Debian: sudo apt-get install python3-venv)`, base.executable, [
     "-m",
     "venv",
     venv,
   ]);
-  const pip = [
-    "-m",
-    "pip",
-    "install",
-    "--no-input",
-    "--disable-pip-version-check",
-    "--no-warn-script-location",
-  ];
-  await step("instalar os pacotes Python (pip)", python, [...pip, "--no-deps", "-r", lockFile]);
-  // The lock is frozen on Python 3.11; another minor version may need a few extra
-  // marker-only dependencies (e.g. exceptiongroup on 3.10), which the resolver adds under the lock.
+  const pip = ["-m", "pip", "install", "--no-input", "--disable-pip-version-check", "--no-warn-script-location"];
+  await step(`instalar os pacotes ${opts.what} (pip)`, python, [...pip, "--no-deps", "-r", lockFile]);
+  // The locks are frozen on Python 3.11; another minor version may need a few extra marker-only
+  // dependencies (e.g. exceptiongroup on 3.10), which the resolver then adds under the lock's pins.
   const check = await step("", python, ["-m", "pip", "check"]);
   if (check.code !== 0) {
-    await step("completar as dependências Python (pip)", python, [...pip, "-r", topFile, "-c", lockFile]);
-    await step("verificar as dependências Python (pip check)", python, ["-m", "pip", "check"]);
+    await step(`completar as dependências ${opts.what} (pip)`, python, [...pip, "-r", topFile, "-c", lockFile]);
+    await step(`verificar as dependências ${opts.what} (pip check)`, python, ["-m", "pip", "check"]);
   }
   writeFileSync(marker, `${key}\n`);
   return result;
+}
+
+/** The JupyterLab/nbclient/nbconvert/dbt-postgres venv, from stack/python-env. */
+export function installPython(opts: { cacheDir: string; repoRoot: string }): Promise<PythonEnv> {
+  return installLockedVenv({
+    cacheDir: opts.cacheDir,
+    name: "venv",
+    requirementsDir: join(opts.repoRoot, "stack", "python-env"),
+    minPython: [3, 10],
+    what: "Python",
+  });
 }
 
 /**
