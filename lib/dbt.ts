@@ -25,7 +25,10 @@ export interface ResultadoNo {
 export interface ExecucaoDbt {
   comando: string;
   codigo: number;
+  /** Wall clock, dbt's start-up (Python imports, parsing) included. */
   segundos: number;
+  /** What dbt itself reports (run_results elapsed_time): the nodes' work, start-up excluded. */
+  segundosDbt: number | null;
   resultados: ResultadoNo[];
 }
 
@@ -99,8 +102,10 @@ export async function dbt(args: readonly string[], opts: OpcoesDbt = {}): Promis
   });
   // A command that writes no run_results (debug, deps, a parse error) leaves the previous file: not ours.
   const novo = modificadoEm(join(pastaAlvo(), "run_results.json"));
-  const resultados = novo !== null && novo !== antes ? resultadosDbt() : [];
-  return { comando, codigo, segundos: (Date.now() - inicio) / 1000, resultados };
+  const nosso = novo !== null && novo !== antes;
+  const resultados = nosso ? resultadosDbt() : [];
+  const segundosDbt = nosso ? (JSON.parse(readFileSync(join(pastaAlvo(), "run_results.json"), "utf8")) as RunResults).elapsed_time : null;
+  return { comando, codigo, segundos: (Date.now() - inicio) / 1000, segundosDbt, resultados };
 }
 
 function modificadoEm(arquivo: string): number | null {
@@ -108,6 +113,7 @@ function modificadoEm(arquivo: string): number | null {
 }
 
 interface RunResults {
+  elapsed_time: number;
   results: { unique_id: string; status: StatusDbt; execution_time: number; message: string | null; adapter_response?: { rows_affected?: number } }[];
 }
 

@@ -1,0 +1,179 @@
+// dbt against the real DW (PostgreSQL + PostGIS, the OLTP through postgres_fdw): `dbt build`
+// passes every model test and the reconciliation tests on generated data; an incremental build
+// after a streaming burst adds exactly the new items; the SCD2 dimension gets a version per
+// name change; the quality gate passes, and fails (exit 1, nothing stored lost) on a DW that no
+// longer reconciles; docs generate; run_results and the lineage as lib/dbt reads them.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { before, describe, test } from "node:test";
+import { config } from "../lib/config";
+import { dbt, linhagem, linhagemSvg, resultadosDbt, type ExecucaoDbt } from "../lib/dbt";
+import { query } from "../lib/db";
+import { prepararDw } from "../lib/dw";
+import { garantirPessoas, gerarHistorico, gerarStreaming } from "../lib/geradores";
+import { verificarQualidade } from "../lib/qualidade";
+import { caminhosDoDbt } from "../stack/python";
+import { cacheDir } from "../stack/proc";
+
+const cfg = config();
+let caminhos: string[] = [];
+
+async function rodar(args: string[]): Promise<ExecucaoDbt> {
+  const log: string[] = [];
+  const r = await dbt(args, { caminhos, aoLinha: (l) => log.push(l) });
+  const falhas = r.resultados.filter((n) => !["success", "pass"].includes(n.status));
+  assert.equal(r.codigo, 0, `dbt ${args.join(" ")} failed: ${JSON.stringify(falhas)}\n${log.slice(-40).join("\n")}`);
+  assert.deepEqual(falhas, [], "every node succeeded and every test passed");
+  return r;
+}
+
+const contar = async (banco: "oltp" | "dw", sql: string, params: unknown[] = []) => Number((await query<{ n: string }>(banco, sql, params))[0].n);
+
+function cli(script: string, ...args: string[]) {
+  return spawnSync(process.execPath, ["--import", "tsx", `cli/${script}.ts`, ...args], { cwd: cfg.root, encoding: "utf8", timeout: 600_000 });
+}
+
+describe("dbt on the DW", { timeout: 900_000 }, () => {
+  let primeiro: ExecucaoDbt;
+
+  before(async () => {
+    caminhos = await caminhosDoDbt({ cacheDir: cacheDir(), repoRoot: cfg.root });
+    // History (≈1% fraud) and streaming (≈5%) orders, whatever ran before this file.
+    await garantirPessoas(300, 5);
+    const historicos = await contar("oltp", "SELECT count(*) AS n FROM public.pedidos WHERE dt_venda < now() - interval '1 day'");
+    if (historicos < 3000) await gerarHistorico({ pedidos: 3000, seed: 5 });
+    await gerarStreaming({ ticks: 2, intervaloMs: 0, pessoasPorTick: 5, pedidosPorTick: 50, seed: 6 });
+    await prepararDw();
+    primeiro = await rodar(["build"]);
+  });
+
+  test("dbt build runs the snapshot, every model and their tests", () => {
+    const tipos = new Set(primeiro.resultados.map((n) => n.tipo));
+    for (const t of ["snapshot", "model", "test"]) assert.ok(tipos.has(t), `a ${t} ran`);
+    const modelos = primeiro.resultados.filter((n) => n.tipo === "model").map((n) => n.nome);
+    for (const m of ["dim_pessoas", "dim_produtos", "dim_data", "dim_local", "fato_itens_pedido", "fraude_por_uf", "receita_por_categoria_mes"]) {
+      assert.ok(modelos.includes(m), `model ${m} built`);
+    }
+    const testes = primeiro.resultados.filter((n) => n.tipo === "test").map((n) => n.nome);
+    assert.ok(testes.some((t) => /unique/.test(t)) && testes.some((t) => /relationships/.test(t)) && testes.some((t) => /accepted_values/.test(t)));
+    assert.ok(testes.length >= 20, `${testes.length} tests`);
+    assert.deepEqual(resultadosDbt(), primeiro.resultados, "lib/dbt reads the same run_results.json again");
+  });
+
+  test("the fact reconciles with the OLTP: the quality gate passes", async () => {
+    const portao = await verificarQualidade();
+    assert.deepEqual(portao.filter((v) => !v.ok), []);
+    const r = cli("qualidade");
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /Portão de qualidade aprovado/);
+  });
+
+  test("a build with nothing new changes nothing", async () => {
+    const antes = await contar("dw", "SELECT count(*) AS n FROM marts.fato_itens_pedido");
+    const versoes = await contar("dw", "SELECT count(*) AS n FROM marts.dim_pessoas");
+    await rodar(["build"]);
+    assert.equal(await contar("dw", "SELECT count(*) AS n FROM marts.fato_itens_pedido"), antes);
+    assert.equal(await contar("dw", "SELECT count(*) AS n FROM marts.dim_pessoas"), versoes);
+  });
+
+  test("after a streaming burst, the incremental build adds exactly the new items", async () => {
+    const ultimo = await contar("oltp", "SELECT coalesce(max(id), 0) AS n FROM public.pedidos");
+    const antes = await contar("dw", "SELECT count(*) AS n FROM marts.fato_itens_pedido");
+    const g = await gerarStreaming({ ticks: 3, intervaloMs: 0, pessoasPorTick: 5, pedidosPorTick: 40, seed: 8 });
+    const novos = await contar("oltp", "SELECT count(*) AS n FROM public.itens_pedidos WHERE id_pedido > $1", [ultimo]);
+    assert.equal(novos, g.itens);
+    const r = await rodar(["build"]);
+    assert.equal(await contar("dw", "SELECT count(*) AS n FROM marts.fato_itens_pedido"), antes + novos);
+    // Each new order's items and flags, exactly once.
+    const [fato] = await query<{ itens: string; pedidos: string; duplicados: string }>(
+      "dw",
+      `SELECT count(*) AS itens, count(DISTINCT id_pedido) AS pedidos,
+              count(*) - count(DISTINCT (id_pedido, id_produto)) AS duplicados
+         FROM marts.fato_itens_pedido WHERE id_pedido > $1`,
+      [ultimo],
+    );
+    assert.equal(Number(fato.itens), novos);
+    assert.equal(Number(fato.pedidos), g.pedidos);
+    assert.equal(Number(fato.duplicados), 0);
+    const incremental = r.resultados.find((n) => n.nome === "fato_itens_pedido");
+    assert.ok(incremental && incremental.linhas !== null && incremental.linhas >= novos, `merge touched ${incremental?.linhas} rows`);
+    assert.ok(incremental.linhas! < antes, "the incremental build did not rewrite the whole fact");
+  });
+
+  test("SCD2: a name change in the OLTP becomes a new version; old sales keep the old one", async () => {
+    const [p] = await query<{ id_pessoa: string; nome: string }>(
+      "dw",
+      `SELECT d.id_pessoa, d.nome FROM marts.dim_pessoas d
+        WHERE d.atual AND EXISTS (SELECT 1 FROM marts.fato_pedidos f WHERE f.id_pessoa = d.id_pessoa)
+        ORDER BY d.id_pessoa DESC LIMIT 1`,
+    );
+    const id = Number(p.id_pessoa);
+    const versoesAntes = await contar("dw", "SELECT count(*) AS n FROM marts.dim_pessoas WHERE id_pessoa = $1", [id]);
+    const novoNome = `${p.nome.replace(/ \(v\d+\)$/, "")} (v${versoesAntes + 1})`;
+    await query("oltp", "UPDATE public.pessoas SET nome = $2 WHERE id = $1", [id, novoNome]);
+    await rodar(["build", "--select", "pessoas_snapshot+"]);
+    const versoes = await query<{ versao: string; nome: string; atual: boolean; valido_ate: Date }>(
+      "dw",
+      "SELECT versao, nome, atual, valido_ate FROM marts.dim_pessoas WHERE id_pessoa = $1 ORDER BY versao",
+      [id],
+    );
+    assert.equal(versoes.length, versoesAntes + 1);
+    assert.deepEqual(versoes.filter((v) => v.atual).map((v) => v.nome), [novoNome], "only the new version is current");
+    assert.equal(versoes[versoes.length - 2].nome, p.nome);
+    assert.ok(versoes[versoes.length - 2].valido_ate < versoes[versoes.length - 1].valido_ate);
+    // Sales before the change point at the version that was valid then.
+    const erradas = await contar(
+      "dw",
+      `SELECT count(*) AS n FROM marts.fato_pedidos f JOIN marts.dim_pessoas d ON d.sk_pessoa = f.sk_pessoa
+        WHERE f.id_pessoa = $1 AND NOT (f.dt_venda >= d.valido_de AND f.dt_venda < d.valido_ate)`,
+      [id],
+    );
+    assert.equal(erradas, 0);
+  });
+
+  test("the quality gate fails with exit 1 on a DW that no longer reconciles, and the row comes back intact", async () => {
+    const [removida] = await query<{ linha: Record<string, unknown> }>(
+      "dw",
+      `WITH d AS (DELETE FROM marts.fato_itens_pedido
+                   WHERE (id_pedido, id_produto) = (SELECT id_pedido, id_produto FROM marts.fato_itens_pedido ORDER BY id_pedido LIMIT 1)
+                  RETURNING *)
+       SELECT to_jsonb(d) AS linha FROM d`,
+    );
+    try {
+      const r = cli("qualidade");
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /FALHA\s+itens: DW = OLTP/);
+      assert.match(r.stdout, /FALHA\s+receita: DW = OLTP/);
+      assert.match(r.stderr, /reprovou 2 de 6 verificações/);
+    } finally {
+      await query("dw", "INSERT INTO marts.fato_itens_pedido SELECT * FROM jsonb_populate_record(NULL::marts.fato_itens_pedido, $1)", [removida.linha]);
+    }
+    assert.deepEqual((await verificarQualidade()).filter((v) => !v.ok), []);
+  });
+
+  test("the lineage: sources → staging → marts, drawn as SVG", async () => {
+    const { nos, arestas } = linhagem();
+    const id = (nome: string) => nos.find((n) => n.nome === nome)?.id;
+    const tem = (de: string, para: string) => arestas.some(([a, b]) => a === id(de) && b === id(para));
+    assert.ok(tem("oltp.pedidos", "stg_pedidos"));
+    assert.ok(tem("pessoas_snapshot", "dim_pessoas"));
+    assert.ok(nos.filter((n) => n.tipo === "source").length >= 7);
+    assert.ok(nos.every((n) => n.tipo === "source" || ["staging", "marts", "snapshots"].includes(n.schema)), "every node in its layer's schema");
+    const svg = await linhagemSvg();
+    assert.match(svg, /^<\?xml|^<svg/);
+    for (const n of ["stg_pedidos", "fato_itens_pedido", "dim_pessoas"]) assert.ok(svg.includes(`>${n}</text>`), n);
+  });
+
+  test("dbt docs generate writes the catalog", async () => {
+    const r = await dbt(["docs", "generate"], { caminhos, aoLinha: () => undefined });
+    assert.equal(r.codigo, 0);
+    const catalogo = JSON.parse((await import("node:fs")).readFileSync(`${cfg.root}/dbt_project/target/catalog.json`, "utf8")) as { nodes: Record<string, unknown> };
+    assert.ok(Object.keys(catalogo.nodes).some((k) => k.endsWith(".fato_itens_pedido")));
+  });
+
+  test("npm run dbt without a command: a message in Portuguese and exit code 2", () => {
+    const r = cli("dbt");
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /Diga qual comando do dbt rodar/);
+  });
+});
