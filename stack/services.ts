@@ -5,6 +5,7 @@ import { applySqlDir, withClient } from "../lib/db";
 import { probes, type Health, type ServiceName } from "../lib/health";
 import { installAirflow } from "./airflow";
 import { installKafka, kafkaCommands } from "./kafka";
+import { installLakeEnv } from "./lake-env";
 import { ensureBuckets, installMinio, minioCommand } from "./minio";
 import { installPostgres, startCluster, stopCluster, type ClusterSpec } from "./postgres";
 import { cacheDir, logFile, runningPid, startDetached, stopByPid, waitUntil, type StackDirs } from "./proc";
@@ -46,6 +47,8 @@ export async function installAll(cfg: Config): Promise<Installed> {
     installAirflow({ cacheDir: cache, repoRoot: cfg.root }),
   ]);
   const { jupyterPath } = await installTslabKernel({ cacheDir: cache, repoRoot: cfg.root, python: python.python });
+  // After Kafka's jars: one Maven writes to ~/.m2 at a time.
+  await installLakeEnv({ cacheDir: cache, repoRoot: cfg.root });
   return { kafka, minio, python, airflow, jupyterPath };
 }
 

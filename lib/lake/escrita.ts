@@ -1,0 +1,159 @@
+// Writing data files: split a conformed Arrow table by partition values, write one Parquet file
+// per partition (partition columns are not stored in the file, as Spark and delta-rs do), upload
+// it under `col=valor/`, and describe it with an add action carrying its stats.
+import { randomUUID } from "node:crypto";
+import * as arrow from "apache-arrow";
+import type { Armazenamento } from "./armazenamento";
+import { estatisticas, leitor, selecionar } from "./colunas";
+import { type Compressao, gravarParquet } from "./parquet";
+import { type Add, type PartitionValues, type StructType } from "./protocolo";
+import { type Chave, escaparDiretorio, estatisticaDeChave, jsonComNumeros, serializarParticao, textoDeChave } from "./tipos";
+
+export interface OpcoesGravacao {
+  compressao: Compressao;
+  /** false for files that only rearrange existing rows (optimize). */
+  dataChange: boolean;
+  /** Columns with min/max stats (delta.dataSkippingNumIndexedCols, default 32). */
+  colunasIndexadas?: number;
+  /** Split a partition into files of at most this many rows. */
+  linhasPorArquivo?: number;
+}
+
+export interface ArquivosGravados {
+  adds: Add[];
+  linhas: number;
+  bytes: number;
+}
+
+/** Groups row indices by partition values (one group with every row when unpartitioned). */
+function agrupar(tabela: arrow.Table, esquema: StructType, particoes: string[]): { valores: PartitionValues; indices: number[] }[] {
+  const n = tabela.numRows;
+  if (particoes.length === 0) return [{ valores: {}, indices: Array.from({ length: n }, (_, i) => i) }];
+  const tipos = particoes.map((p) => esquema.fields.find((f) => f.name === p)!.type);
+  const leitores = particoes.map((p, k) => leitor(tabela.getChild(p)!, tipos[k]!));
+  const grupos = new Map<unknown, { chaves: (Chave | null)[]; indices: number[] }>();
+  const simples = particoes.length === 1;
+  for (let i = 0; i < n; i++) {
+    let id: unknown;
+    let chaves: (Chave | null)[];
+    if (simples) {
+      const k = leitores[0]!(i);
+      id = k instanceof Uint8Array ? textoDeChave(k) : k;
+      chaves = [k];
+    } else {
+      chaves = leitores.map((l) => l(i));
+      id = chaves.map(textoDeChave).join("\u0001");
+    }
+    let g = grupos.get(id);
+    if (!g) grupos.set(id, (g = { chaves, indices: [] }));
+    g.indices.push(i);
+  }
+  return [...grupos.values()].map((g) => ({
+    valores: Object.fromEntries(particoes.map((p, k) => [p, serializarParticao(tipos[k]!, g.chaves[k]!)])),
+    indices: g.indices,
+  }));
+}
+
+/** Stats JSON for a data file, as Spark writes it. */
+function statsDoArquivo(t: arrow.Table, esquema: StructType, colunas: string[], indexadas: number): string {
+  const minValues: Record<string, unknown> = {};
+  const maxValues: Record<string, unknown> = {};
+  const nullCount: Record<string, number> = {};
+  colunas.slice(0, indexadas).forEach((nome) => {
+    const tipo = esquema.fields.find((f) => f.name === nome)!.type;
+    const s = estatisticas(t.getChild(nome)!, tipo);
+    nullCount[nome] = s.nulos;
+    if (s.min !== undefined) {
+      const v = estatisticaDeChave(tipo, s.min, true);
+      if (v !== undefined) minValues[nome] = v;
+    }
+    if (s.max !== undefined) {
+      const v = estatisticaDeChave(tipo, s.max, false);
+      if (v !== undefined) maxValues[nome] = v;
+    }
+  });
+  return jsonComNumeros({ numRecords: t.numRows, minValues, maxValues, nullCount });
+}
+
+/** Relative path as add.path wants it: URI-encoded (the Hive %XX escapes become %25XX). */
+function codificarCaminho(relativo: string): string {
+  return encodeURI(relativo).replace(/[#?]/g, (c) => encodeURIComponent(c));
+}
+
+/**
+ * Writes `tabela` (conformed to `esquema`, every column present) as data files and returns
+ * their add actions. Uploads run while the next file is being encoded. On failure the files
+ * already uploaded are removed (best effort): nothing was committed.
+ */
+export async function gravarArquivos(
+  arm: Armazenamento,
+  esquema: StructType,
+  particoes: string[],
+  tabela: arrow.Table,
+  opcoes: OpcoesGravacao,
+): Promise<ArquivosGravados> {
+  const adds: Add[] = [];
+  let bytesTotal = 0;
+  if (tabela.numRows === 0) return { adds, linhas: 0, bytes: 0 };
+  const dadosCols = esquema.fields.map((f) => f.name).filter((n) => !particoes.includes(n));
+  const schemaArquivo = new arrow.Schema(dadosCols.map((n) => tabela.schema.fields.find((f) => f.name === n)!));
+  const limite = opcoes.linhasPorArquivo ?? 2_000_000;
+  const enviando: Promise<void>[] = [];
+  const enviados: string[] = [];
+  let falha: unknown;
+  const enviar = (chave: string, bytes: Uint8Array) => {
+    const p = arm.gravar(chave, bytes).then(
+      () => {
+        enviados.push(chave);
+      },
+      (err: unknown) => {
+        falha ??= err;
+      },
+    );
+    enviando.push(p);
+    return p;
+  };
+  try {
+    for (const grupo of agrupar(tabela, esquema, particoes)) {
+      for (let ini = 0; ini < grupo.indices.length; ini += limite) {
+        const idx = grupo.indices.slice(ini, ini + limite);
+        const todas = idx.length === tabela.numRows && ini === 0;
+        const vetores: Record<string, arrow.Vector> = {};
+        for (const nome of dadosCols) {
+          const f = esquema.fields.find((x) => x.name === nome)!;
+          const vec = tabela.getChild(nome)!;
+          vetores[nome] = todas ? vec : selecionar(vec, f.type, idx);
+        }
+        const arquivo = new arrow.Table(
+          schemaArquivo,
+          new arrow.Table(vetores).batches.map((b) => new arrow.RecordBatch(schemaArquivo, b.data)),
+        );
+        const stats = statsDoArquivo(arquivo, esquema, dadosCols, opcoes.colunasIndexadas ?? 32);
+        const bytes = gravarParquet(arquivo, opcoes.compressao);
+        const dir = particoes.map((p) => `${p}=${escaparDiretorio(grupo.valores[p] ?? null)}/`).join("");
+        const sufixo = opcoes.compressao === "uncompressed" ? "" : `.${opcoes.compressao}`;
+        const relativo = `${dir}part-${String(adds.length).padStart(5, "0")}-${randomUUID()}.c000${sufixo}.parquet`;
+        // Keep at most 4 uploads in flight.
+        if (enviando.length >= 4) await Promise.race(enviando.slice(-4));
+        if (falha) throw falha;
+        void enviar(relativo, bytes);
+        bytesTotal += bytes.length;
+        adds.push({
+          path: codificarCaminho(relativo),
+          partitionValues: grupo.valores,
+          size: bytes.length,
+          modificationTime: Date.now(),
+          dataChange: opcoes.dataChange,
+          stats,
+        });
+      }
+    }
+    await Promise.all(enviando);
+    if (falha) throw falha;
+    return { adds, linhas: tabela.numRows, bytes: bytesTotal };
+  } catch (err) {
+    await Promise.allSettled(enviando);
+    await arm.remover(enviados).catch(() => undefined);
+    throw err;
+  }
+}
