@@ -42,13 +42,13 @@ with DAG(
     # no env= here, which would replace it.
     burst_streaming = BashOperator(
         task_id="burst_streaming",
-        bash_command="npm run streaming -- --ticks 3 --intervalo 1s",
+        bash_command="npm run streaming -- --ticks 3 --intervalo 1s --pedidos-por-tick 50",
         cwd=str(REPO_ROOT),
         execution_timeout=timedelta(minutes=10),
         doc_md="""
 #### Burst de streaming
 
-`npm run streaming -- --ticks 3 --intervalo 1s`: três *ticks*, um por segundo; em cada um entram
+`npm run streaming -- --ticks 3 --intervalo 1s --pedidos-por-tick 50`: três *ticks*, um por segundo, de 50 pedidos; em cada um entram
 pessoas novas e pedidos com data de agora no OLTP, com fraude injetada (5% por padrão). Limitado
 de propósito, para a execução terminar: o streaming contínuo você roda no terminal.
 """,

@@ -1,6 +1,7 @@
 // The data-quality gate after `dbt build` (lesson 05, the Airflow DAG's last task): the star
 // schema reconciles with the OLTP it was built from, and the fraud rates are where a healthy
 // generator puts them (≈1% history, ≈5% streaming: "avoid 0% or 30%").
+import { intervaloWilson } from "./analises";
 import { query } from "./db";
 
 export interface Verificacao {
@@ -13,6 +14,19 @@ export interface Verificacao {
 
 /** Fraud rate bounds of the gate: a mix of history (≈1%) and streaming (≈5%) lands inside. */
 export const FAIXA_TAXA_FRAUDE: readonly [number, number] = [0.005, 0.1];
+/** z of the gate's Wilson interval (99.9%): a small sample is judged by what it can show. */
+const Z_PORTAO = 3.29;
+
+/**
+ * Whether `fraudes` in `pedidos` is compatible with FAIXA_TAXA_FRAUDE: 0 frauds in 30 orders is
+ * no evidence against 5%, in a million it is. Fails only when the whole 99.9% Wilson interval
+ * lies outside the bounds.
+ */
+export function taxaCompativel(fraudes: number, pedidos: number): boolean {
+  if (pedidos === 0) return false;
+  const ic = intervaloWilson(fraudes, pedidos, Z_PORTAO);
+  return ic.max >= FAIXA_TAXA_FRAUDE[0] && ic.min <= FAIXA_TAXA_FRAUDE[1];
+}
 
 interface Medidas {
   ate: string | null;
@@ -51,15 +65,19 @@ export async function verificarQualidade(): Promise<Verificacao[]> {
        FROM corte`,
   );
   const [min, max] = FAIXA_TAXA_FRAUDE;
-  const faixa = `entre ${pct(min)} e ${pct(max)}`;
-  const taxa = (n: number) => (m.pedidos_dw === 0 ? 0 : n / m.pedidos_dw);
+  const faixa = `entre ${pct(min)} e ${pct(max)} (IC 99,9% encostando na faixa)`;
+  const naFaixa = (n: number) => taxaCompativel(n, m.pedidos_dw);
+  const taxa = (n: number) => {
+    const ic = intervaloWilson(n, m.pedidos_dw, Z_PORTAO);
+    return `${pct(m.pedidos_dw === 0 ? 0 : n / m.pedidos_dw)} (IC ${pct(ic.min)} – ${pct(ic.max)})`;
+  };
   return [
     { nome: "o fato tem pedidos", ok: m.pedidos_dw > 0, valor: num(m.pedidos_dw), esperado: "mais que zero (rode o dbt build)" },
     { nome: "pedidos: DW = OLTP", ok: m.pedidos_dw === m.pedidos_oltp, valor: `${num(m.pedidos_dw)} × ${num(m.pedidos_oltp)}`, esperado: `iguais (alterados até ${m.ate ?? "—"})` },
     { nome: "itens: DW = OLTP", ok: m.itens_dw === m.itens_oltp, valor: `${num(m.itens_dw)} × ${num(m.itens_oltp)}`, esperado: "iguais" },
     // numeric sums compared as exact decimal text, never through floating point.
     { nome: "receita: DW = OLTP", ok: m.receita_dw === m.receita_oltp, valor: `R$ ${num(m.receita_dw)} × R$ ${num(m.receita_oltp)}`, esperado: "iguais, ao centavo" },
-    { nome: "taxa de fraude rotulada (gabarito)", ok: taxa(m.rotulados) >= min && taxa(m.rotulados) <= max, valor: pct(taxa(m.rotulados)), esperado: faixa },
-    { nome: "taxa de fraude pelas regras", ok: taxa(m.detectados) >= min && taxa(m.detectados) <= max, valor: pct(taxa(m.detectados)), esperado: faixa },
+    { nome: "taxa de fraude rotulada (gabarito)", ok: naFaixa(m.rotulados), valor: taxa(m.rotulados), esperado: faixa },
+    { nome: "taxa de fraude pelas regras", ok: naFaixa(m.detectados), valor: taxa(m.detectados), esperado: faixa },
   ];
 }

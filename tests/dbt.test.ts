@@ -11,7 +11,7 @@ import { dbt, linhagem, linhagemSvg, resultadosDbt, type ExecucaoDbt } from "../
 import { query } from "../lib/db";
 import { prepararDw } from "../lib/dw";
 import { garantirPessoas, gerarHistorico, gerarStreaming } from "../lib/geradores";
-import { verificarQualidade } from "../lib/qualidade";
+import { taxaCompativel, verificarQualidade } from "../lib/qualidade";
 import { caminhosDoDbt } from "../stack/python";
 import { cacheDir } from "../stack/proc";
 
@@ -32,6 +32,18 @@ const contar = async (banco: "oltp" | "dw", sql: string, params: unknown[] = [])
 function cli(script: string, ...args: string[]) {
   return spawnSync(process.execPath, ["--import", "tsx", `cli/${script}.ts`, ...args], { cwd: cfg.root, encoding: "utf8", timeout: 600_000 });
 }
+
+describe("quality gate: fraud rate judged with its sample size", () => {
+  test("few orders prove little; many orders must be inside 0.5%–10%", () => {
+    assert.equal(taxaCompativel(0, 30), true, "0 of 30 is compatible with 5%");
+    assert.equal(taxaCompativel(3, 30), true);
+    assert.equal(taxaCompativel(15, 30), false, "half of 30 is not");
+    assert.equal(taxaCompativel(0, 100_000), false, "no fraud in 100k orders");
+    assert.equal(taxaCompativel(1_500, 100_000), true);
+    assert.equal(taxaCompativel(30_000, 100_000), false, "30%");
+    assert.equal(taxaCompativel(0, 0), false, "no orders, nothing to approve");
+  });
+});
 
 describe("dbt on the DW", { timeout: 900_000 }, () => {
   let primeiro: ExecucaoDbt;

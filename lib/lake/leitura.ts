@@ -30,6 +30,8 @@ export interface ResultadoLeitura {
   /** Files never fetched: pruned by partition or skipped by stats. */
   arquivosIgnorados: number;
   bytesLidos: number;
+  /** Size of every active data file of the version (what a full scan would fetch). */
+  bytesTotais: number;
 }
 
 /** Reads one data file with the requested columns, converted to the schema's Arrow types. */
@@ -153,5 +155,6 @@ export async function lerTabela(arm: Armazenamento, inst: Instantaneo, opcoes: O
     arquivosLidos: candidatos.length,
     arquivosIgnorados: inst.arquivos.size - candidatos.length,
     bytesLidos,
+    bytesTotais: [...inst.arquivos.values()].reduce((t, a) => t + a.size, 0),
   };
 }
