@@ -339,12 +339,30 @@ export function compararChaves(a: Chave, b: Chave): number {
     const y = typeof b === "bigint" ? b : BigInt(b as number);
     return x < y ? -1 : x > y ? 1 : 0;
   }
-  if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === "string" && typeof b === "string") return compararTextos(a, b);
   if (typeof a === "boolean" || typeof b === "boolean") return Number(a) - Number(b);
   const x = a as number;
   const y = b as number;
   return x < y ? -1 : x > y ? 1 : 0;
 }
+
+/**
+ * Strings in code point order, which is UTF-8 byte order: Spark's, and the order of our string
+ * stats. JavaScript's < compares UTF-16 units, which puts characters above U+FFFF (emoji) before
+ * U+E000–U+FFFF (fullwidth letters…) and would disagree with both.
+ */
+function compararTextos(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return ordemDeUnidade(x) < ordemDeUnidade(y) ? -1 : 1;
+  }
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
+}
+
+/** Moves surrogates (D800–DFFF) above E000–FFFF, so units compare as their code points do. */
+const ordemDeUnidade = (u: number): number => (u >= 0xe000 ? u - 0x800 : u >= 0xd800 ? u + 0x2000 : u);
 
 /** A key as a string, to group rows (merge keys, partitions). */
 export function textoDeChave(k: Chave | null): string {
