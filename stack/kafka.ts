@@ -3,10 +3,11 @@
 // Maven lays the jars out once per version in the cache; this module then only renders the
 // config templates of stack/kafka-config/ and returns the java command lines the stack spawns.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../lib/config";
-import { commandExists, run, type Command, type StackDirs } from "./proc";
+import { copyDependencies } from "./maven";
+import { run, type Command, type StackDirs } from "./proc";
 
 /** Connect's plugin folder name, under the plugin.path directory. */
 export const DEBEZIUM_PLUGIN = "debezium-connector-postgres";
@@ -16,58 +17,6 @@ export interface KafkaInstall {
   classpathDir: string;
   /** The value of plugin.path: it holds one folder, debezium-connector-postgres/. */
   pluginDir: string;
-}
-
-interface Marker {
-  version: string;
-  pom: string;
-}
-
-const MARKER = ".complete.json";
-
-/** Runs `mvn dependency:copy-dependencies` for one pom into `dir`, unless `dir` already holds it. */
-async function copyDependencies(opts: {
-  pom: string;
-  dir: string;
-  version: string;
-  properties: Record<string, string>;
-  mavenRepo?: string;
-}): Promise<void> {
-  const pom = readFileSync(opts.pom, "utf8");
-  const want: Marker = { version: opts.version, pom };
-  const marker = join(opts.dir, MARKER);
-  if (existsSync(marker)) {
-    try {
-      const have = JSON.parse(readFileSync(marker, "utf8")) as Marker;
-      if (have.version === want.version && have.pom === want.pom) return;
-    } catch {
-      /* unreadable marker: rebuild */
-    }
-  }
-  if (!commandExists("mvn")) {
-    throw new Error("Maven (mvn) não encontrado: instale-o (apt-get install maven) para baixar os jars do Kafka.");
-  }
-  // Lay the jars out beside the target and swap it in, so a failed or interrupted
-  // download never leaves a half-filled classpath behind a valid marker.
-  const staging = `${opts.dir}.partial-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  const args = ["-q", "-B", "-f", opts.pom];
-  for (const [key, value] of Object.entries(opts.properties)) args.push(`-D${key}=${value}`);
-  if (opts.mavenRepo) args.push(`-Dmaven.repo.local=${opts.mavenRepo}`);
-  args.push("dependency:copy-dependencies", `-DoutputDirectory=${staging}`);
-  try {
-    await run("mvn", args);
-  } catch (err) {
-    rmSync(staging, { recursive: true, force: true });
-    throw new Error(
-      `Não consegui baixar do Maven Central os jars de ${opts.version} (${opts.pom}). ` +
-        `Confira a versão no .env e o acesso ao Maven.\n${(err as Error).message}`,
-    );
-  }
-  rmSync(opts.dir, { recursive: true, force: true });
-  renameSync(staging, opts.dir);
-  // Written last: its presence means the folder is complete.
-  writeFileSync(marker, `${JSON.stringify(want)}\n`);
 }
 
 /**

@@ -2,10 +2,11 @@
 // plus the jars Spark needs for Delta and s3a, all cached outside the repository, and
 // lakeInterop()/lakeInteropBatch() to run stack/lake_interop.py against the kit's MinIO.
 // Tests use it to prove that every Delta table the kit writes reads the same in both engines.
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { config, loadEnv } from "../lib/config";
-import { cacheDir, capture, commandExists, run, tail } from "./proc";
+import { cacheDir, capture, tail } from "./proc";
+import { copyDependencies } from "./maven";
 import { cleanEnv, installLockedVenv, type PythonEnv } from "./python";
 
 export interface LakeEnv extends PythonEnv {
@@ -18,7 +19,6 @@ export interface LakeEnv extends PythonEnv {
   versions: { spark: string; delta: string; hadoopAws: string };
 }
 
-const MARKER = ".complete.json";
 /** Java releases Spark 4.0 supports. */
 const JAVA_OK = [17, 21];
 const DEFAULT_JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64";
@@ -29,42 +29,19 @@ function lockedVersion(lock: string, name: string): string | undefined {
   return line?.split("==")[1]?.trim();
 }
 
-/**
- * Lays out the jars of stack/java/spark-lake/pom.xml in `dir` with Maven (once per versions and
- * pom), staging beside it and swapping in, so an interrupted download never looks complete.
- */
+/** The jars of stack/java/spark-lake/pom.xml (Delta + s3a), laid out once per versions and pom. */
 async function installSparkJars(opts: { repoRoot: string; dir: string; delta: string; hadoopAws: string; mavenRepo?: string }): Promise<string[]> {
-  const pomFile = join(opts.repoRoot, "stack", "java", "spark-lake", "pom.xml");
-  const want = JSON.stringify({ delta: opts.delta, hadoopAws: opts.hadoopAws, pom: readFileSync(pomFile, "utf8") });
-  const marker = join(opts.dir, MARKER);
-  const jarsIn = (dir: string) =>
-    readdirSync(dir)
-      .filter((f) => f.endsWith(".jar"))
-      .sort()
-      .map((f) => join(dir, f));
-  if (existsSync(marker) && readFileSync(marker, "utf8").trim() === want) return jarsIn(opts.dir);
-  if (!commandExists("mvn")) {
-    throw new Error("Maven (mvn) não encontrado: instale-o (apt-get install maven) para baixar os jars do Delta Lake e do s3a.");
-  }
-  const staging = `${opts.dir}.partial-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  const args = ["-q", "-B", "-f", pomFile, `-Ddelta.version=${opts.delta}`, `-Dhadoop.aws.version=${opts.hadoopAws}`];
-  if (opts.mavenRepo) args.push(`-Dmaven.repo.local=${opts.mavenRepo}`);
-  args.push("dependency:copy-dependencies", `-DoutputDirectory=${staging}`);
-  try {
-    await run("mvn", args);
-  } catch (err) {
-    rmSync(staging, { recursive: true, force: true });
-    throw new Error(
-      `Não consegui baixar do Maven Central os jars do Delta ${opts.delta} e do hadoop-aws ${opts.hadoopAws}. ` +
-        `Confira DELTA_VERSION e HADOOP_AWS_VERSION no .env e o acesso ao Maven.\n${(err as Error).message}`,
-    );
-  }
-  rmSync(opts.dir, { recursive: true, force: true });
-  mkdirSync(join(opts.dir, ".."), { recursive: true });
-  renameSync(staging, opts.dir);
-  writeFileSync(marker, `${want}\n`);
-  return jarsIn(opts.dir);
+  await copyDependencies({
+    pom: join(opts.repoRoot, "stack", "java", "spark-lake", "pom.xml"),
+    dir: opts.dir,
+    version: `Delta ${opts.delta} + hadoop-aws ${opts.hadoopAws}`,
+    properties: { "delta.version": opts.delta, "hadoop.aws.version": opts.hadoopAws },
+    mavenRepo: opts.mavenRepo,
+  });
+  return readdirSync(opts.dir)
+    .filter((f) => f.endsWith(".jar"))
+    .sort()
+    .map((f) => join(opts.dir, f));
 }
 
 /** A JAVA_HOME whose java is 17 or 21: $JAVA_HOME, else the Debian Java 17, else the java on PATH. */
