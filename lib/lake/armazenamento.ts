@@ -20,7 +20,8 @@ export interface Armazenamento {
   readonly url: string;
   ler(chave: string): Promise<Uint8Array>;
   lerSeExistir(chave: string): Promise<Uint8Array | undefined>;
-  gravar(chave: string, bytes: Uint8Array): Promise<void>;
+  /** `sha256` (hex, of bytes) when already known: saves hashing the payload again. */
+  gravar(chave: string, bytes: Uint8Array, sha256?: string): Promise<void>;
   /** Writes only if no object has that key; false when one already does. */
   gravarSeAusente(chave: string, bytes: Uint8Array): Promise<boolean>;
   /** Every object under a prefix (recursive), in key order. */
@@ -117,8 +118,25 @@ export class ArmazenamentoS3 implements Armazenamento {
     });
   }
 
-  async gravar(chave: string, bytes: Uint8Array): Promise<void> {
-    await this.tentar("gravar um objeto", () => this.cliente.putObject(this.bucket, this.raiz + chave, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), bytes.length));
+  async gravar(chave: string, bytes: Uint8Array, sha256?: string): Promise<void> {
+    const corpo = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    // putObject copies the buffer and hashes it twice (MD5 and SHA-256) on this thread; with
+    // the hash known (computed by an encoding worker) the signed PUT goes out directly. Only
+    // for plain-HTTP clients, where the signature covers the payload hash.
+    if (sha256 && (this.cliente as unknown as { enableSHA256?: boolean }).enableSHA256 === true) {
+      await this.tentar("gravar um objeto", async () => {
+        const res = await this.cliente.makeRequestStreamAsync(
+          { method: "PUT", bucketName: this.bucket, objectName: this.raiz + chave, headers: { "Content-Length": corpo.length } },
+          corpo,
+          sha256,
+          [200],
+          "",
+        );
+        for await (const _ of res) void _;
+      });
+      return;
+    }
+    await this.tentar("gravar um objeto", () => this.cliente.putObject(this.bucket, this.raiz + chave, corpo, corpo.length));
   }
 
   async gravarSeAusente(chave: string, bytes: Uint8Array): Promise<boolean> {

@@ -316,14 +316,6 @@ function compararBytes(bytes: Uint8Array, a: number, b: number, c: number, d: nu
   return b - a - (d - c);
 }
 
-function compararDecimais(w: Uint32Array, a: number, b: number): number {
-  const x = w[a + 3]! | 0;
-  const y = w[b + 3]! | 0;
-  if (x !== y) return x - y;
-  for (let k = 2; k >= 0; k--) if (w[a + k] !== w[b + k]) return w[a + k]! - w[b + k]!;
-  return 0;
-}
-
 /** min, max and null count of a column; min/max absent when every value is null or NaN shows up. */
 export function estatisticas(vetor: arrow.Vector, tipo: DataType): EstatisticaColuna {
   let nulos = 0;
@@ -339,21 +331,32 @@ export function estatisticas(vetor: arrow.Vector, tipo: DataType): EstatisticaCo
     for (const d of vetor.data) {
       const o = d.valueOffsets as Int32Array;
       const bytes = d.values as Uint8Array;
+      const semNulos = d.nullCount === 0;
       let iMin = -1;
       let iMax = -1;
+      // First bytes of the current min and max (-1: empty string) settle most comparisons.
+      let pMin = -1;
+      let pMax = -1;
       for (let i = 0; i < d.length; i++) {
-        if (!valido(d, i)) {
+        if (!semNulos && !valido(d, i)) {
           nulos++;
-          continue;
-        }
-        if (iMin < 0) {
-          iMin = iMax = i;
           continue;
         }
         const a = o[i]!;
         const b = o[i + 1]!;
-        if (compararBytes(bytes, a, b, o[iMin]!, o[iMin + 1]!) < 0) iMin = i;
-        else if (compararBytes(bytes, a, b, o[iMax]!, o[iMax + 1]!) > 0) iMax = i;
+        const p = a < b ? bytes[a]! : -1;
+        if (iMin < 0) {
+          iMin = iMax = i;
+          pMin = pMax = p;
+          continue;
+        }
+        if (p < pMin || (p === pMin && p >= 0 && compararBytes(bytes, a, b, o[iMin]!, o[iMin + 1]!) < 0)) {
+          iMin = i;
+          pMin = p;
+        } else if (p > pMax || (p === pMax && p >= 0 && compararBytes(bytes, a, b, o[iMax]!, o[iMax + 1]!) > 0)) {
+          iMax = i;
+          pMax = p;
+        }
       }
       if (iMin < 0) continue;
       const lo = bytes.subarray(o[iMin]!, o[iMin + 1]!);
@@ -369,20 +372,42 @@ export function estatisticas(vetor: arrow.Vector, tipo: DataType): EstatisticaCo
     let hi: bigint | undefined;
     for (const d of vetor.data) {
       const w = d.values as Uint32Array;
+      const semNulos = d.nullCount === 0;
       let iMin = -1;
       let iMax = -1;
+      let m3 = 0, m2 = 0, m1 = 0, m0 = 0, M3 = 0, M2 = 0, M1 = 0, M0 = 0;
       for (let i = 0; i < d.length; i++) {
-        if (!valido(d, i)) {
+        if (!semNulos && !valido(d, i)) {
           nulos++;
           continue;
         }
+        // The current min and max words are kept in locals (signed top word, unsigned rest).
+        const base = i * 4;
+        const x3 = w[base + 3]! | 0;
+        const x2 = w[base + 2]!;
+        const x1 = w[base + 1]!;
+        const x0 = w[base]!;
         if (iMin < 0) {
           iMin = iMax = i;
+          m3 = M3 = x3;
+          m2 = M2 = x2;
+          m1 = M1 = x1;
+          m0 = M0 = x0;
           continue;
         }
-        const base = (i) * 4;
-        if (compararDecimais(w, base, (iMin) * 4) < 0) iMin = i;
-        else if (compararDecimais(w, base, (iMax) * 4) > 0) iMax = i;
+        if (x3 < m3 || (x3 === m3 && (x2 < m2 || (x2 === m2 && (x1 < m1 || (x1 === m1 && x0 < m0)))))) {
+          iMin = i;
+          m3 = x3;
+          m2 = x2;
+          m1 = x1;
+          m0 = x0;
+        } else if (x3 > M3 || (x3 === M3 && (x2 > M2 || (x2 === M2 && (x1 > M1 || (x1 === M1 && x0 > M0)))))) {
+          iMax = i;
+          M3 = x3;
+          M2 = x2;
+          M1 = x1;
+          M0 = x0;
+        }
       }
       if (iMin < 0) continue;
       const a = lerDecimal(w, (iMin) * 4);
@@ -440,8 +465,40 @@ export function estatisticas(vetor: arrow.Vector, tipo: DataType): EstatisticaCo
   const flutuante = tipo === "float" || tipo === "double";
   let nan = false;
   for (const d of vetor.data) {
-    const ler = leitorDeDado(d, tipo);
     const semNulos = d.nullCount === 0;
+    if (flutuante && (d.values instanceof Float64Array || d.values instanceof Float32Array)) {
+      // Monomorphic loop over the floats; the same order of updates as the generic path below.
+      const v = d.values;
+      const bm = d.nullBitmap;
+      const off = d.offset;
+      const checar = !semNulos && bm !== undefined && bm !== null && bm.length > 0;
+      let lo = Infinity;
+      let hi = -Infinity;
+      let visto = false;
+      for (let i = 0; i < d.length; i++) {
+        if (checar) {
+          const j = off + i;
+          if (((bm[j >> 3]! >> (j & 7)) & 1) === 0) {
+            nulos++;
+            continue;
+          }
+        }
+        const x = v[i]!;
+        if (x !== x) {
+          nan = true;
+          continue;
+        }
+        visto = true;
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+      }
+      if (visto) {
+        if (min === undefined || lo < (min as number)) min = lo;
+        if (max === undefined || hi > (max as number)) max = hi;
+      }
+      continue;
+    }
+    const ler = leitorDeDado(d, tipo);
     if (!decimal(tipo) && (arrow.DataType.isInt(d.type) || arrow.DataType.isFloat(d.type) || arrow.DataType.isDate(d.type) || arrow.DataType.isTimestamp(d.type))) {
       // Fast path over the typed array.
       const v = d.values as unknown as ArrayLike<number | bigint>;

@@ -5,7 +5,8 @@ import { randomUUID } from "node:crypto";
 import * as arrow from "apache-arrow";
 import type { Armazenamento } from "./armazenamento";
 import { estatisticas, leitor, selecionar } from "./colunas";
-import { type Compressao, gravarParquet } from "./parquet";
+import { codificarParquet } from "./codificador";
+import type { Compressao } from "./parquet";
 import { type Add, type PartitionValues, type StructType } from "./protocolo";
 import { type Chave, escaparDiretorio, estatisticaDeChave, jsonComNumeros, serializarParticao, textoDeChave } from "./tipos";
 
@@ -33,7 +34,19 @@ function agrupar(tabela: arrow.Table, esquema: StructType, particoes: string[]):
   const leitores = particoes.map((p, k) => leitor(tabela.getChild(p)!, tipos[k]!));
   const grupos = new Map<unknown, { chaves: (Chave | null)[]; indices: number[] }>();
   const simples = particoes.length === 1;
+  // One 32-bit integer column (date, integer) in one chunk without nulls: equal stored values
+  // are the same partition, so a row like the previous one skips the key lookup.
+  const unico = simples ? tabela.getChild(particoes[0]!)! : undefined;
+  const crus =
+    unico && unico.data.length === 1 && unico.nullCount === 0 && unico.data[0]!.values instanceof Int32Array
+      ? (unico.data[0]!.values as Int32Array)
+      : undefined;
+  let anterior: { indices: number[] } | undefined;
   for (let i = 0; i < n; i++) {
+    if (crus && anterior && crus[i] === crus[i - 1]) {
+      anterior.indices.push(i);
+      continue;
+    }
     let id: unknown;
     let chaves: (Chave | null)[];
     if (simples) {
@@ -47,6 +60,7 @@ function agrupar(tabela: arrow.Table, esquema: StructType, particoes: string[]):
     let g = grupos.get(id);
     if (!g) grupos.set(id, (g = { chaves, indices: [] }));
     g.indices.push(i);
+    anterior = g;
   }
   return [...grupos.values()].map((g) => ({
     valores: Object.fromEntries(particoes.map((p, k) => [p, serializarParticao(tipos[k]!, g.chaves[k]!)])),
@@ -80,10 +94,16 @@ function codificarCaminho(relativo: string): string {
   return encodeURI(relativo).replace(/[#?]/g, (c) => encodeURIComponent(c));
 }
 
+/** Files between "handed to the encoder" and "uploaded", at most (bounds memory). */
+const EM_VOO = 6;
+/** Tables smaller than this are encoded in-thread: a worker round trip would cost more. */
+const LINHAS_PARA_WORKERS = 65_536;
+
 /**
  * Writes `tabela` (conformed to `esquema`, every column present) as data files and returns
- * their add actions. Uploads run while the next file is being encoded. On failure the files
- * already uploaded are removed (best effort): nothing was committed.
+ * their add actions. Files are encoded in worker threads (codificador.ts) while this thread
+ * slices partitions, computes stats and uploads. On failure the files already uploaded are
+ * removed (best effort): nothing was committed.
  */
 export async function gravarArquivos(
   arm: Armazenamento,
@@ -98,61 +118,67 @@ export async function gravarArquivos(
   const dadosCols = esquema.fields.map((f) => f.name).filter((n) => !particoes.includes(n));
   const schemaArquivo = new arrow.Schema(dadosCols.map((n) => tabela.schema.fields.find((f) => f.name === n)!));
   const limite = opcoes.linhasPorArquivo ?? 2_000_000;
-  const enviando: Promise<void>[] = [];
+  const paralelo = tabela.numRows >= LINHAS_PARA_WORKERS;
+  const emVoo = new Set<Promise<void>>();
+  const todas: Promise<void>[] = [];
   const enviados: string[] = [];
   let falha: unknown;
-  const enviar = (chave: string, bytes: Uint8Array) => {
-    const p = arm.gravar(chave, bytes).then(
-      () => {
-        enviados.push(chave);
-      },
-      (err: unknown) => {
-        falha ??= err;
-      },
-    );
-    enviando.push(p);
-    return p;
-  };
   try {
     for (const grupo of agrupar(tabela, esquema, particoes)) {
       for (let ini = 0; ini < grupo.indices.length; ini += limite) {
         const idx = grupo.indices.slice(ini, ini + limite);
-        const todas = idx.length === tabela.numRows && ini === 0;
+        const inteira = idx.length === tabela.numRows && ini === 0;
+        // Rows already grouped by partition (the usual case) are one run: a zero-copy slice of
+        // every column, checked once here rather than per column.
+        let contiguo = idx.length > 0 && idx[idx.length - 1]! - idx[0]! === idx.length - 1;
+        for (let k = 1; k < idx.length && contiguo; k++) contiguo = idx[k] === idx[k - 1]! + 1;
         const vetores: Record<string, arrow.Vector> = {};
         for (const nome of dadosCols) {
           const f = esquema.fields.find((x) => x.name === nome)!;
           const vec = tabela.getChild(nome)!;
-          vetores[nome] = todas ? vec : selecionar(vec, f.type, idx);
+          vetores[nome] = inteira ? vec : contiguo ? vec.slice(idx[0]!, idx[idx.length - 1]! + 1) : selecionar(vec, f.type, idx);
         }
         const arquivo = new arrow.Table(
           schemaArquivo,
           new arrow.Table(vetores).batches.map((b) => new arrow.RecordBatch(schemaArquivo, b.data)),
         );
+        while (emVoo.size >= EM_VOO) await Promise.race(emVoo);
+        if (falha) throw falha;
+        // Hand the file to a worker first, then compute its stats here meanwhile.
+        const codificado = codificarParquet(arquivo, opcoes.compressao, paralelo);
         const stats = statsDoArquivo(arquivo, esquema, dadosCols, opcoes.colunasIndexadas ?? 32);
-        const bytes = gravarParquet(arquivo, opcoes.compressao);
         const dir = particoes.map((p) => `${p}=${escaparDiretorio(grupo.valores[p] ?? null)}/`).join("");
         const sufixo = opcoes.compressao === "uncompressed" ? "" : `.${opcoes.compressao}`;
-        const relativo = `${dir}part-${String(adds.length).padStart(5, "0")}-${randomUUID()}.c000${sufixo}.parquet`;
-        // Keep at most 4 uploads in flight.
-        if (enviando.length >= 4) await Promise.race(enviando.slice(-4));
-        if (falha) throw falha;
-        void enviar(relativo, bytes);
-        bytesTotal += bytes.length;
-        adds.push({
-          path: codificarCaminho(relativo),
-          partitionValues: grupo.valores,
-          size: bytes.length,
-          modificationTime: Date.now(),
-          dataChange: opcoes.dataChange,
-          stats,
-        });
+        const posicao = todas.length;
+        const relativo = `${dir}part-${String(posicao).padStart(5, "0")}-${randomUUID()}.c000${sufixo}.parquet`;
+        const valores = grupo.valores;
+        const tarefa = codificado
+          .then(async ({ bytes, sha256 }) => {
+            await arm.gravar(relativo, bytes, sha256);
+            enviados.push(relativo);
+            bytesTotal += bytes.length;
+            adds[posicao] = {
+              path: codificarCaminho(relativo),
+              partitionValues: valores,
+              size: bytes.length,
+              modificationTime: Date.now(),
+              dataChange: opcoes.dataChange,
+              stats,
+            };
+          })
+          .catch((err: unknown) => {
+            falha ??= err;
+          })
+          .finally(() => emVoo.delete(tarefa));
+        emVoo.add(tarefa);
+        todas.push(tarefa);
       }
     }
-    await Promise.all(enviando);
+    await Promise.all(todas);
     if (falha) throw falha;
     return { adds, linhas: tabela.numRows, bytes: bytesTotal };
   } catch (err) {
-    await Promise.allSettled(enviando);
+    await Promise.allSettled(todas);
     await arm.remover(enviados).catch(() => undefined);
     throw err;
   }

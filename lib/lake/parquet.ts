@@ -24,20 +24,44 @@ export function compressaoDaTabela(configuracao: Record<string, string>): Compre
   );
 }
 
-export function gravarParquet(tabela: arrow.Table, compressao: Compressao = "snappy"): Uint8Array {
-  const wasm = pw.Table.fromIPCStream(arrow.tableToIPC(tabela, "stream"));
+/**
+ * The writer settings for a table, as plain data: the worker pool (codificador.ts) builds the
+ * very same WriterProperties from it, so files are identical whichever thread encodes them.
+ */
+export interface PlanoParquet {
+  codec: number;
+  criadoPor: string;
+  linhasPorGrupo: number;
+  /** Columns with dictionary encoding. */
+  dicionario: string[];
+}
+
+export function planoParquet(schema: arrow.Schema, compressao: Compressao = "snappy"): PlanoParquet {
   // Dictionary encoding only where it pays (text, usually few distinct values): on numeric
   // columns it doubled the encoding time for little gain. Chunk-level stats, not per page.
+  return {
+    codec: CODECS[compressao],
+    criadoPor: "liga-sudoers lib/lake (parquet-wasm)",
+    linhasPorGrupo: 1 << 20,
+    dicionario: schema.fields.filter((f) => arrow.DataType.isUtf8(f.type) || arrow.DataType.isBinary(f.type)).map((f) => f.name),
+  };
+}
+
+/** Encodes Arrow IPC stream bytes as Parquet; keep in step with the worker code in codificador.ts. */
+export function gravarParquetIPC(ipc: Uint8Array, plano: PlanoParquet): Uint8Array {
+  const wasm = pw.Table.fromIPCStream(ipc);
   let props = new pw.WriterPropertiesBuilder()
-    .setCompression(CODECS[compressao])
-    .setCreatedBy("liga-sudoers lib/lake (parquet-wasm)")
-    .setMaxRowGroupSize(1 << 20)
+    .setCompression(plano.codec as pw.Compression)
+    .setCreatedBy(plano.criadoPor)
+    .setMaxRowGroupSize(plano.linhasPorGrupo)
     .setDictionaryEnabled(false)
     .setStatisticsEnabled(pw.EnabledStatistics.Chunk);
-  for (const f of tabela.schema.fields) {
-    if (arrow.DataType.isUtf8(f.type) || arrow.DataType.isBinary(f.type)) props = props.setColumnDictionaryEnabled(f.name, true);
-  }
+  for (const nome of plano.dicionario) props = props.setColumnDictionaryEnabled(nome, true);
   return pw.writeParquet(wasm, props.build());
+}
+
+export function gravarParquet(tabela: arrow.Table, compressao: Compressao = "snappy"): Uint8Array {
+  return gravarParquetIPC(arrow.tableToIPC(tabela, "stream"), planoParquet(tabela.schema, compressao));
 }
 
 /** Reads a Parquet file; `colunas` limits the columns read (only those present in the file). */
