@@ -65,6 +65,8 @@ export interface Config {
     buckets: string[];
   };
   airflow: { port: number; url: string };
+  /** The lakehouse (lib/lakehouse): secret of the keyed hash that pseudonymizes personal data. */
+  lake: { segredoPseudonimo: string };
   jupyter: { host: string; port: number; token: string; url: string };
 }
 
@@ -139,6 +141,7 @@ export function buildConfig(env: Env, root: string): Config {
         .filter(Boolean),
     },
     airflow: { port: airflowPort, url: `http://localhost:${airflowPort}` },
+    lake: { segredoPseudonimo: required(env, "LAKE_PSEUDONIMO_SEGREDO") },
     jupyter: {
       host: jupyterHost,
       port: jupyterPort,

@@ -1,0 +1,79 @@
+// npm run lake -- build [--prefixo P] [--camadas raw,trusted] [--sem-cdc] [--sem-dw] [--inicio-cdc inicio|fim] [--timeout-cdc 30m]
+import { construirLakehouse, type ResultadoRawTabela, type ResultadoTrustedTabela } from "../lib/lakehouse";
+import { ErroDeUso, duracao, executar, fmt, lerArgumentos } from "./comum";
+
+const USO = `Uso: npm run lake -- build [--prefixo PREFIXO] [--camadas raw,trusted] [--sem-cdc] [--sem-dw]
+                              [--inicio-cdc inicio|fim] [--timeout-cdc 30m] [--detalhes]
+
+Constrói o lakehouse no MinIO, de forma incremental:
+  raw      eventos CDC do Kafka (payload do Debezium como chegou) e extrações do DW (marts.*),
+           só acréscimo, particionados pela data de ingestão;
+  trusted  estado atual de cada tabela do OLTP (MERGE dos eventos ainda não promovidos, exclusões
+           aplicadas), tipado, com regras de qualidade (reprovados vão para trusted/quarentena)
+           e dados pessoais pseudonimizados (HMAC-SHA256 com LAKE_PSEUDONIMO_SEGREDO).
+As marcas d'água ficam nas próprias tabelas: rodar duas vezes seguidas não muda nada na segunda.
+--prefixo constrói tudo sob um prefixo dos buckets (para experimentar sem mexer nas suas camadas).
+--inicio-cdc diz onde começa uma tabela raw de CDC nova: no início dos tópicos (padrão) ou no fim.`;
+
+function linhaRaw(camada: string, r: ResultadoRawTabela): string {
+  const o = r.observacao ? ` — ${r.observacao}` : "";
+  if (r.linhas === 0) return `  ${camada}/${r.tabela}: ${r.criada ? "criada, vazia" : "nada novo"} (versão ${r.versao})${o}`;
+  return `  ${camada}/${r.tabela}: +${fmt(r.linhas)} linhas em ${r.commits} commit(s), versão ${r.versao}${o}`;
+}
+
+function linhaTrusted(r: ResultadoTrustedTabela): string {
+  if (r.eventos === 0) return `  trusted/${r.tabela}: ${r.criada ? "criada, vazia" : "nada novo"} (versão ${r.versao})`;
+  const partes = [`${fmt(r.eventos)} eventos`, `${fmt(r.inseridas)} inseridas`, `${fmt(r.atualizadas)} atualizadas`, `${fmt(r.excluidas)} excluídas`];
+  if (r.quarentena) partes.push(`${fmt(r.quarentena)} em quarentena`);
+  return `  trusted/${r.tabela}: ${partes.join(", ")} — ${r.commits ? `${r.commits} commit(s), versão ${r.versao}` : `sem mudança (versão ${r.versao})`}`;
+}
+
+executar(async () => {
+  const comando = process.argv[2];
+  if (comando !== "build") throw new ErroDeUso(comando ? `comando desconhecido: ${comando}\n\n${USO}` : USO);
+  process.argv.splice(2, 1);
+  const a = lerArgumentos(
+    {
+      prefixo: { type: "string" },
+      camadas: { type: "string" },
+      "sem-cdc": { type: "boolean" },
+      "sem-dw": { type: "boolean" },
+      "inicio-cdc": { type: "string" },
+      "timeout-cdc": { type: "string" },
+      detalhes: { type: "boolean" },
+    },
+    USO,
+  );
+  const camadas = (a.camadas ?? "raw,trusted").split(",").map((c) => c.trim());
+  for (const c of camadas) if (c !== "raw" && c !== "trusted") throw new ErroDeUso(`--camadas inválido: "${c}". Esperado raw e/ou trusted.`);
+  const inicio = a["inicio-cdc"];
+  if (inicio !== undefined && inicio !== "inicio" && inicio !== "fim") throw new ErroDeUso(`--inicio-cdc inválido: "${inicio}". Esperado inicio ou fim.`);
+  console.log(`Construindo o lakehouse${a.prefixo ? ` sob o prefixo ${a.prefixo}/` : ""} (${camadas.join(" → ")})…`);
+  const r = await construirLakehouse({
+    raiz: a.prefixo,
+    camadas: camadas as ("raw" | "trusted")[],
+    semCdc: a["sem-cdc"],
+    semDw: a["sem-dw"],
+    inicioCdc: inicio as "inicio" | "fim" | undefined,
+    timeoutCdcMs: duracao("timeout-cdc", a["timeout-cdc"]),
+    aoProgredir: a.detalhes ? (t) => console.log(`    ${t}`) : undefined,
+  });
+  if (r.rawCdc.length || r.rawDw.length) {
+    console.log(`raw (${fmt(r.segundos.raw, 1)} s):`);
+    for (const t of r.rawCdc) console.log(linhaRaw("raw/cdc", t));
+    for (const t of r.rawDw) console.log(linhaRaw("raw/dw", t));
+  }
+  if (r.trusted.length) {
+    console.log(`trusted (${fmt(r.segundos.trusted, 1)} s):`);
+    for (const t of r.trusted) console.log(linhaTrusted(t));
+  }
+  const todas = [...r.rawCdc, ...r.rawDw, ...r.trusted];
+  const commits = todas.reduce((s, t) => s + t.commits, 0);
+  const criadas = todas.filter((t) => t.criada).length;
+  const extra = criadas ? `, ${criadas} tabela(s) criada(s)` : "";
+  console.log(
+    commits === 0 && criadas === 0
+      ? `Nada novo: nenhuma tabela mudou (${fmt(r.segundos.total, 1)} s).`
+      : `Pronto: ${commits} commit(s) de dados${extra}, em ${fmt(r.segundos.total, 1)} s.`,
+  );
+});
