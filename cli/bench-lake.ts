@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as arrow from "apache-arrow";
 import { config } from "../lib/config";
-import { clienteMinio } from "../lib/lake/armazenamento";
+import { removerPrefixo } from "../lib/lake/armazenamento";
 import { construir } from "../lib/lake/colunas";
 import { gravarParquet } from "../lib/lake/parquet";
 import type { StructType } from "../lib/lake/protocolo";
@@ -135,9 +135,6 @@ import os; os._exit(0)
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    const cliente = clienteMinio();
-    const nomes: string[] = [];
-    for await (const o of cliente.listObjectsV2("raw", `${prefixo}/`, true) as AsyncIterable<{ name?: string }>) if (o.name) nomes.push(o.name);
-    for (let i = 0; i < nomes.length; i += 1000) await cliente.removeObjects("raw", nomes.slice(i, i + 1000));
+    await removerPrefixo("raw", prefixo);
   }
 }

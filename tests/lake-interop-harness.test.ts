@@ -3,13 +3,10 @@
 // must describe identically in both engines, so lib/lake's tests can trust it as the referee.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import http from "node:http";
 import { after, before, describe, test } from "node:test";
-import * as Minio from "minio";
-import { config } from "../lib/config";
+import { removerPrefixo } from "../lib/lake";
 import { lakeEnv, lakeInterop, lakeInteropBatch, type LakeBatchResult } from "../stack/lake-env";
 
-const cfg = config();
 const BUCKET = "raw";
 const PREFIX = `_testes/${randomUUID()}`;
 const SPARK_TABLE = `s3://${BUCKET}/${PREFIX}/spark_particionada`;
@@ -45,23 +42,6 @@ function ok(r: LakeBatchResult | undefined, what: string): unknown {
   return r.result;
 }
 
-const minio = new Minio.Client({
-  endPoint: cfg.minio.host,
-  port: cfg.minio.port,
-  useSSL: false,
-  accessKey: cfg.minio.accessKey,
-  secretKey: cfg.minio.secretKey,
-  transportAgent: new http.Agent({ keepAlive: false }),
-});
-
-async function removePrefix(prefix: string): Promise<void> {
-  const names: string[] = [];
-  for await (const item of minio.listObjectsV2(BUCKET, `${prefix}/`, true)) {
-    if ((item as { name?: string }).name) names.push((item as { name: string }).name);
-  }
-  if (names.length) await minio.removeObjects(BUCKET, names);
-}
-
 describe("lake interop harness (delta-rs x Spark on MinIO)", { timeout: 1_200_000 }, () => {
   let spark: LakeBatchResult[];
   let deltarsWrite: { version: number; rows: number };
@@ -86,7 +66,7 @@ describe("lake interop harness (delta-rs x Spark on MinIO)", { timeout: 1_200_00
   });
 
   after(async () => {
-    await removePrefix(PREFIX);
+    await removerPrefixo(BUCKET, PREFIX);
   });
 
   test("Spark writes a partitioned table and UPDATEs it", () => {

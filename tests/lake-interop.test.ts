@@ -9,7 +9,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import * as arrow from "apache-arrow";
 import * as pw from "parquet-wasm";
-import { type Condicao, type Linha, type TabelaDelta, clienteMinio, tabelaDelta } from "../lib/lake";
+import { type Condicao, type Linha, type TabelaDelta, clienteMinio, removerPrefixo, tabelaDelta } from "../lib/lake";
 import { lakeEnv, lakeInteropBatch, type LakeBatchResult } from "../stack/lake-env";
 
 const BUCKET = "raw";
@@ -448,12 +448,7 @@ describe("lib/lake x delta-rs x Spark with Delta: the acceptance test", { timeou
   });
 
   after(async () => {
-    const cliente = clienteMinio();
-    const nomes: string[] = [];
-    for await (const o of cliente.listObjectsV2(BUCKET, `${PREFIXO}/`, true) as AsyncIterable<{ name?: string }>) {
-      if (o.name) nomes.push(o.name);
-    }
-    for (let i = 0; i < nomes.length; i += 1000) await cliente.removeObjects(BUCKET, nomes.slice(i, i + 1000));
+    await removerPrefixo(BUCKET, PREFIXO);
   });
 
   const n = () => passos.length;

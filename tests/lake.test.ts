@@ -18,6 +18,7 @@ import {
   ErroRecursoNaoSuportado,
   clienteMinio,
   lerAcoes,
+  removerPrefixo,
   tabelaDelta,
   type Linha,
 } from "../lib/lake";
@@ -27,12 +28,7 @@ const PREFIXO = `_testes/${randomUUID()}`;
 const url = (nome: string) => `s3://${BUCKET}/${PREFIXO}/${nome}`;
 
 after(async () => {
-  const cliente = clienteMinio();
-  const nomes: string[] = [];
-  for await (const o of cliente.listObjectsV2(BUCKET, `${PREFIXO}/`, true) as AsyncIterable<{ name?: string }>) {
-    if (o.name) nomes.push(o.name);
-  }
-  for (let i = 0; i < nomes.length; i += 1000) await cliente.removeObjects(BUCKET, nomes.slice(i, i + 1000));
+  await removerPrefixo(BUCKET, PREFIXO);
 });
 
 const ESQUEMA = {

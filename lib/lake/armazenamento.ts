@@ -216,3 +216,12 @@ export class ArmazenamentoS3 implements Armazenamento {
     }
   }
 }
+
+/** Removes every object under `prefixo`/ of `bucket` (a table, a test's folder); returns how many. */
+export async function removerPrefixo(bucket: string, prefixo: string): Promise<number> {
+  if (!prefixo) throw new Error("removerPrefixo() recusa apagar um bucket inteiro: informe um prefixo.");
+  const arm = new ArmazenamentoS3(bucket, prefixo);
+  const chaves = (await arm.listar("")).map((o) => o.chave);
+  await arm.remover(chaves);
+  return chaves.length;
+}

@@ -37,7 +37,7 @@ function gravarDecimal(w: Uint32Array, base: number, v: bigint): void {
 const decodificador = new TextDecoder();
 
 /** Key reader for one chunk of a column in our canonical Arrow types. */
-function leitorDeDado(d: Dado, tipo: DataType): (i: number) => Chave | null {
+function leitorDeDado(d: Dado): (i: number) => Chave | null {
   const t = d.type;
   const off = d.offset;
   if (arrow.DataType.isUtf8(t) || arrow.DataType.isBinary(t)) {
@@ -70,23 +70,26 @@ function leitorDeDado(d: Dado, tipo: DataType): (i: number) => Chave | null {
   // Nested columns: Arrow JS values (keys are only used for primitive columns).
   const vec = arrow.makeVector(d);
   return (i) => (valido(d, i) ? (vec.get(i) as Chave) : null);
-  void tipo;
 }
 
-/** Key reader over all chunks of a column; sequential access is O(1). */
-export function leitor(vetor: arrow.Vector, tipo: DataType): (i: number) => Chave | null {
-  const chunks = vetor.data;
-  if (chunks.length === 1) return leitorDeDado(chunks[0]!, tipo);
-  const leitores = chunks.map((d) => leitorDeDado(d, tipo));
-  const inicios: number[] = [];
-  let acc = 0;
-  for (const d of chunks) {
-    inicios.push(acc);
-    acc += d.length;
+/** A global row → its chunk and row within it, over a chunked column; sequential access is O(1). */
+class LocalizadorDeChunks {
+  /** The chunk of the last row asked for. */
+  chunk = 0;
+  private readonly inicios: number[] = [];
+
+  constructor(chunks: readonly { length: number }[]) {
+    let acc = 0;
+    for (const d of chunks) {
+      this.inicios.push(acc);
+      acc += d.length;
+    }
   }
-  let atual = 0;
-  return (i) => {
-    if (i < inicios[atual]! || (atual + 1 < inicios.length && i >= inicios[atual + 1]!)) {
+
+  /** The row within its chunk (and `chunk` now points at that chunk). */
+  local(i: number): number {
+    const inicios = this.inicios;
+    if (i < inicios[this.chunk]! || (this.chunk + 1 < inicios.length && i >= inicios[this.chunk + 1]!)) {
       let lo = 0;
       let hi = inicios.length - 1;
       while (lo < hi) {
@@ -94,9 +97,21 @@ export function leitor(vetor: arrow.Vector, tipo: DataType): (i: number) => Chav
         if (inicios[mid]! <= i) lo = mid;
         else hi = mid - 1;
       }
-      atual = lo;
+      this.chunk = lo;
     }
-    return leitores[atual]!(i - inicios[atual]!);
+    return i - inicios[this.chunk]!;
+  }
+}
+
+/** Key reader over all chunks of a column; sequential access is O(1). */
+export function leitor(vetor: arrow.Vector): (i: number) => Chave | null {
+  const chunks = vetor.data;
+  if (chunks.length === 1) return leitorDeDado(chunks[0]!);
+  const leitores = chunks.map((d) => leitorDeDado(d));
+  const loc = new LocalizadorDeChunks(chunks);
+  return (i) => {
+    const local = loc.local(i);
+    return leitores[loc.chunk]!(local);
   };
 }
 
@@ -217,27 +232,7 @@ export function selecionar(vetor: arrow.Vector, tipo: DataType, indices: ArrayLi
   }
   const chunks = vetor.data;
   const t = chunks[0]?.type ?? tipoArrow(tipo);
-  const inicios: number[] = [];
-  let acc = 0;
-  for (const d of chunks) {
-    inicios.push(acc);
-    acc += d.length;
-  }
-  let atual = 0;
-  const localizar = (i: number): number => {
-    if (chunks.length === 1) return i;
-    if (i < inicios[atual]! || (atual + 1 < inicios.length && i >= inicios[atual + 1]!)) {
-      let lo = 0;
-      let hi = inicios.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (inicios[mid]! <= i) lo = mid;
-        else hi = mid - 1;
-      }
-      atual = lo;
-    }
-    return i - inicios[atual]!;
-  };
+  const loc = new LocalizadorDeChunks(chunks);
   const bitmap = novoBitmap(n);
   let nulos = 0;
   if ((arrow.DataType.isUtf8(t) || arrow.DataType.isBinary(t)) && arrowCanonico(t, tipo)) {
@@ -247,10 +242,10 @@ export function selecionar(vetor: arrow.Vector, tipo: DataType, indices: ArrayLi
     const qual = new Int32Array(n);
     let total = 0;
     for (let k = 0; k < n; k++) {
-      const local = localizar(indices[k]!);
-      const d = chunks[atual]!;
+      const local = loc.local(indices[k]!);
+      const d = chunks[loc.chunk]!;
       locais[k] = local;
-      qual[k] = atual;
+      qual[k] = loc.chunk;
       if (valido(d, local)) {
         bitmap[k >> 3]! |= 1 << (k & 7);
         const o = d.valueOffsets as Int32Array;
@@ -275,14 +270,14 @@ export function selecionar(vetor: arrow.Vector, tipo: DataType, indices: ArrayLi
   const Construtor = construtorDe(t);
   const fixo = Construtor !== undefined || arrow.DataType.isDecimal(t);
   if (!fixo || !arrowCanonico(t, tipo)) {
-    const ler = leitor(vetor, tipo);
+    const ler = leitor(vetor);
     return construir(tipo, n, (k) => ler(indices[k]!));
   }
   const stride = arrow.DataType.isDecimal(t) ? 4 : 1;
   const saida = arrow.DataType.isDecimal(t) ? new Uint32Array(n * 4) : new Construtor!(n);
   for (let k = 0; k < n; k++) {
-    const local = localizar(indices[k]!);
-    const d = chunks[atual]!;
+    const local = loc.local(indices[k]!);
+    const d = chunks[loc.chunk]!;
     if (!valido(d, local)) {
       nulos++;
       continue;
@@ -498,7 +493,7 @@ export function estatisticas(vetor: arrow.Vector, tipo: DataType): EstatisticaCo
       }
       continue;
     }
-    const ler = leitorDeDado(d, tipo);
+    const ler = leitorDeDado(d);
     if (!decimal(tipo) && (arrow.DataType.isInt(d.type) || arrow.DataType.isFloat(d.type) || arrow.DataType.isDate(d.type) || arrow.DataType.isTimestamp(d.type))) {
       // Fast path over the typed array.
       const v = d.values as unknown as ArrayLike<number | bigint>;
@@ -674,6 +669,6 @@ export function castar(vec: arrow.Vector, tipo: DataType, nome: string): arrow.V
 
 /** Raw stored values (bigint for 64-bit and decimals) of any fixed-width column. */
 function leitorCru(vec: arrow.Vector): (i: number) => number | bigint | null {
-  const ler = leitor(vec, "long");
+  const ler = leitor(vec);
   return ler as (i: number) => number | bigint | null;
 }

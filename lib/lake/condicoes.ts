@@ -160,7 +160,7 @@ export function contemTudo(add: Add, conds: CondicaoCompilada[], esquema: Struct
 export function leitorDeLinhas(tabela: arrow.Table, esquema: StructType): (i: number) => Linha {
   const leitores = esquema.fields.map((f) => {
     const vec = tabela.getChild(f.name);
-    const ler = vec ? leitor(vec, f.type) : () => null;
+    const ler = vec ? leitor(vec) : () => null;
     return [f.name, f.type, ler] as const;
   });
   return (i) => {
@@ -183,7 +183,7 @@ export function avaliador(pred: Predicado, tabela: arrow.Table, esquema: StructT
   const conds = compilar(pred, esquema, particoes);
   const leitores = conds.map((c) => {
     const vec = tabela.getChild(c.coluna);
-    return vec ? leitor(vec, campo(esquema, c.coluna).type) : () => null;
+    return vec ? leitor(vec) : () => null;
   });
   return (i) => {
     for (let k = 0; k < conds.length; k++) if (!satisfaz(conds[k]!, leitores[k]!(i))) return false;

@@ -31,7 +31,7 @@ function agrupar(tabela: arrow.Table, esquema: StructType, particoes: string[]):
   const n = tabela.numRows;
   if (particoes.length === 0) return [{ valores: {}, indices: Array.from({ length: n }, (_, i) => i) }];
   const tipos = particoes.map((p) => esquema.fields.find((f) => f.name === p)!.type);
-  const leitores = particoes.map((p, k) => leitor(tabela.getChild(p)!, tipos[k]!));
+  const leitores = particoes.map((p) => leitor(tabela.getChild(p)!));
   const grupos = new Map<unknown, { chaves: (Chave | null)[]; indices: number[] }>();
   const simples = particoes.length === 1;
   // One 32-bit integer column (date, integer) in one chunk without nulls: equal stored values

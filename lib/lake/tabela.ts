@@ -465,7 +465,7 @@ export class TabelaDelta {
           vetores[f.name] = vec;
           continue;
         }
-        const ler = leitor(vec, f.type);
+        const ler = leitor(vec);
         vetores[f.name] = construir(f.type, t.numRows, (i) => {
           if (!casa[i]) return ler(i);
           if (!novo.f) return novo.k!;
@@ -514,7 +514,7 @@ export class TabelaDelta {
     const fonte = conformar(dados, inst.esquema);
     const parts = inst.metadata.partitionColumns;
     // Source rows by key.
-    const lerChaves = chaves.map((c) => leitor(fonte.getChild(c)!, campo(inst.esquema, c).type));
+    const lerChaves = chaves.map((c) => leitor(fonte.getChild(c)!));
     const chaveDe = (ls: ((i: number) => Chave | null)[], i: number) => ls.map((l) => textoDeChave(l(i))).join("\u0001");
     const porChave = new Map<string, number>();
     for (let i = 0; i < fonte.numRows; i++) {
@@ -529,7 +529,7 @@ export class TabelaDelta {
     const conds: Condicao[] = [];
     for (const c of chaves) {
       const tipo = campo(inst.esquema, c).type;
-      const ler = leitor(fonte.getChild(c)!, tipo);
+      const ler = leitor(fonte.getChild(c)!);
       const vistos = new Map<string, Chave>();
       for (let i = 0; i < fonte.numRows; i++) {
         const k = ler(i)!;
@@ -547,7 +547,7 @@ export class TabelaDelta {
     const todas = inst.esquema.fields.map((f) => f.name);
     await emParalelo(candidatos, 4, async (add) => {
       const t = await lerArquivo(this.arm, inst, add, todas);
-      const ls = chaves.map((c) => leitor(t.getChild(c)!, campo(inst.esquema, c).type));
+      const ls = chaves.map((c) => leitor(t.getChild(c)!));
       const manter: number[] = [];
       const daFonte: number[] = [];
       for (let i = 0; i < t.numRows; i++) {

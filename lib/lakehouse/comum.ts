@@ -3,7 +3,7 @@
 // test (or an experiment) can build a whole lakehouse beside the student's without touching it.
 import { createHmac } from "node:crypto";
 import { config } from "../config";
-import { clienteMinio, tabelaDelta, type TabelaDelta } from "../lake";
+import { removerPrefixo, tabelaDelta, type TabelaDelta } from "../lake";
 
 export type Camada = "raw" | "trusted" | "refined";
 
@@ -72,15 +72,8 @@ export function diaUtc(d: Date = new Date()): string {
 export async function removerRaiz(raiz: string): Promise<number> {
   const r = normalizarRaiz(raiz);
   if (!r) throw new Error("removerRaiz() recusa apagar a raiz dos buckets: informe um prefixo.");
-  const cliente = clienteMinio();
   let total = 0;
-  for (const camada of ["raw", "trusted", "refined"] as const) {
-    const bucket = bucketDaCamada(camada);
-    const nomes: string[] = [];
-    for await (const o of cliente.listObjectsV2(bucket, `${r}/`, true) as AsyncIterable<{ name?: string }>) if (o.name) nomes.push(o.name);
-    for (let i = 0; i < nomes.length; i += 1000) await cliente.removeObjects(bucket, nomes.slice(i, i + 1000));
-    total += nomes.length;
-  }
+  for (const camada of ["raw", "trusted", "refined"] as const) total += await removerPrefixo(bucketDaCamada(camada), r);
   return total;
 }
 
