@@ -1,4 +1,4 @@
-"""Liga Sudoers pipeline: a bounded streaming burst, dbt build on the DW, then a data quality gate.
+"""Liga Sudoers pipeline: a bounded streaming burst, dbt build on the DW, its quality gate, then the lakehouse.
 
 Every task runs one of the kit's npm scripts from the repository root, so the DAG does exactly
 what the student runs by hand. Only what ships with apache-airflow is used (the standard
@@ -22,8 +22,9 @@ REPO_ROOT = Path(os.environ.get("LIGA_SUDOERS_HOME") or Path(__file__).resolve()
 DOC = """
 ### Pipeline da Liga Sudoers
 
-Um *burst* de streaming limitado grava pedidos novos no OLTP, o `dbt build` leva tudo para o DW e
-o portão de qualidade confere o resultado. Cada tarefa roda um script npm do kit na raiz do
+Um *burst* de streaming limitado grava pedidos novos no OLTP, o `dbt build` leva tudo para o DW,
+o portão de qualidade confere o resultado e o `lake build` atualiza as camadas raw → trusted →
+refined do lakehouse no MinIO (com o seu próprio portão antes do refined). Cada tarefa roda um script npm do kit na raiz do
 repositório — o mesmo comando que você roda no terminal.
 
 Sem agendamento: dispare pela UI (botão *Trigger*) ou com `airflow dags test liga_sudoers_pipeline`.
@@ -31,7 +32,7 @@ Sem agendamento: dispare pela UI (botão *Trigger*) ou com `airflow dags test li
 
 with DAG(
     dag_id="liga_sudoers_pipeline",
-    description="Streaming limitado → dbt build → portão de qualidade",
+    description="Streaming limitado → dbt build → portão de qualidade → lakehouse",
     schedule=None,
     catchup=False,
     doc_md=DOC,
@@ -82,4 +83,20 @@ execução do DAG termina em falha.
 """,
     )
 
-    burst_streaming >> dbt_build >> portao_qualidade
+    lake_build = BashOperator(
+        task_id="lake_build",
+        bash_command="npm run lake -- build",
+        cwd=str(REPO_ROOT),
+        execution_timeout=timedelta(minutes=60),
+        doc_md="""
+#### Lakehouse
+
+`npm run lake -- build`: traz os eventos CDC novos do Kafka e as extrações do DW para o raw,
+promove o que ainda não foi promovido para o trusted (MERGE, quarentena, pseudonimização) e,
+se o portão de qualidade trusted → refined aprovar, atualiza o refined. Incremental: só o que
+chegou desde a última execução. Se o portão reprova, a tarefa falha com o relatório no log e o
+refined fica como estava.
+""",
+    )
+
+    burst_streaming >> dbt_build >> portao_qualidade >> lake_build

@@ -1,8 +1,8 @@
-// npm run lake -- build [--prefixo P] [--camadas raw,trusted] [--sem-cdc] [--sem-dw] [--inicio-cdc inicio|fim] [--timeout-cdc 30m]
-import { construirLakehouse, type ResultadoRawTabela, type ResultadoTrustedTabela } from "../lib/lakehouse";
+// npm run lake -- build [--prefixo P] [--camadas raw,trusted,refined] [--sem-cdc] [--sem-dw] [--inicio-cdc inicio|fim] [--timeout-cdc 30m]
+import { construirLakehouse, type CamadaBuild, type ResultadoRawTabela, type ResultadoRefinedTabela, type ResultadoTrustedTabela } from "../lib/lakehouse";
 import { ErroDeUso, duracao, executar, fmt, lerArgumentos } from "./comum";
 
-const USO = `Uso: npm run lake -- build [--prefixo PREFIXO] [--camadas raw,trusted] [--sem-cdc] [--sem-dw]
+const USO = `Uso: npm run lake -- build [--prefixo PREFIXO] [--camadas raw,trusted,refined] [--sem-cdc] [--sem-dw]
                               [--inicio-cdc inicio|fim] [--timeout-cdc 30m] [--detalhes]
 
 Constrói o lakehouse no MinIO, de forma incremental:
@@ -10,7 +10,10 @@ Constrói o lakehouse no MinIO, de forma incremental:
            só acréscimo, particionados pela data de ingestão;
   trusted  estado atual de cada tabela do OLTP (MERGE dos eventos ainda não promovidos, exclusões
            aplicadas), tipado, com regras de qualidade (reprovados vão para trusted/quarentena)
-           e dados pessoais pseudonimizados (HMAC-SHA256 com LAKE_PSEUDONIMO_SEGREDO).
+           e dados pessoais pseudonimizados (HMAC-SHA256 com LAKE_PSEUDONIMO_SEGREDO);
+  refined  itens_por_pessoa (um item por linha com pessoa, produto, local, dispositivo, regras de
+           fraude e rótulo; particionada por dt_venda) e vendas_diarias (por dia e UF), depois de
+           um portão de qualidade: se uma expectativa falha, nada entra em refined.
 As marcas d'água ficam nas próprias tabelas: rodar duas vezes seguidas não muda nada na segunda.
 --prefixo constrói tudo sob um prefixo dos buckets (para experimentar sem mexer nas suas camadas).
 --inicio-cdc diz onde começa uma tabela raw de CDC nova: no início dos tópicos (padrão) ou no fim.`;
@@ -19,6 +22,11 @@ function linhaRaw(camada: string, r: ResultadoRawTabela): string {
   const o = r.observacao ? ` — ${r.observacao}` : "";
   if (r.linhas === 0) return `  ${camada}/${r.tabela}: ${r.criada ? "criada, vazia" : "nada novo"} (versão ${r.versao})${o}`;
   return `  ${camada}/${r.tabela}: +${fmt(r.linhas)} linhas em ${r.commits} commit(s), versão ${r.versao}${o}`;
+}
+
+function linhaRefined(r: ResultadoRefinedTabela): string {
+  if (r.commits === 0) return `  refined/${r.tabela}: ${r.criada ? "criada, vazia" : "nada novo"} (versão ${r.versao})`;
+  return `  refined/${r.tabela}: ${fmt(r.inseridas)} inseridas, ${fmt(r.atualizadas)} atualizadas, ${fmt(r.excluidas)} excluídas — ${r.commits} commit(s), versão ${r.versao}`;
 }
 
 function linhaTrusted(r: ResultadoTrustedTabela): string {
@@ -44,14 +52,14 @@ executar(async () => {
     },
     USO,
   );
-  const camadas = (a.camadas ?? "raw,trusted").split(",").map((c) => c.trim());
-  for (const c of camadas) if (c !== "raw" && c !== "trusted") throw new ErroDeUso(`--camadas inválido: "${c}". Esperado raw e/ou trusted.`);
+  const camadas = (a.camadas ?? "raw,trusted,refined").split(",").map((c) => c.trim());
+  for (const c of camadas) if (!["raw", "trusted", "refined"].includes(c)) throw new ErroDeUso(`--camadas inválido: "${c}". Esperado raw, trusted e/ou refined.`);
   const inicio = a["inicio-cdc"];
   if (inicio !== undefined && inicio !== "inicio" && inicio !== "fim") throw new ErroDeUso(`--inicio-cdc inválido: "${inicio}". Esperado inicio ou fim.`);
   console.log(`Construindo o lakehouse${a.prefixo ? ` sob o prefixo ${a.prefixo}/` : ""} (${camadas.join(" → ")})…`);
   const r = await construirLakehouse({
     raiz: a.prefixo,
-    camadas: camadas as ("raw" | "trusted")[],
+    camadas: camadas as CamadaBuild[],
     semCdc: a["sem-cdc"],
     semDw: a["sem-dw"],
     inicioCdc: inicio as "inicio" | "fim" | undefined,
@@ -67,7 +75,15 @@ executar(async () => {
     console.log(`trusted (${fmt(r.segundos.trusted, 1)} s):`);
     for (const t of r.trusted) console.log(linhaTrusted(t));
   }
-  const todas = [...r.rawCdc, ...r.rawDw, ...r.trusted];
+  if (r.refined) {
+    const f = r.refined;
+    const falhas = f.portao.verificacoes.filter((v) => !v.ok).length;
+    console.log(`refined (${fmt(r.segundos.refined, 1)} s): ${fmt(f.pedidosRecalculados)} pedido(s) recalculado(s), ${fmt(f.pedidosRetidos)} retido(s) (itens não somam o total), ${fmt(f.itensAguardando)} item(ns) aguardando trusted`);
+    console.log(`  portão de qualidade: ${falhas ? `${falhas} falha(s)` : `${f.portao.verificacoes.length} expectativas ok`} sobre ${fmt(f.portao.linhas)} linha(s)`);
+    console.log(linhaRefined(f.itens));
+    console.log(linhaRefined(f.diarias));
+  }
+  const todas = [...r.rawCdc, ...r.rawDw, ...r.trusted, ...(r.refined ? [r.refined.itens, r.refined.diarias] : [])];
   const commits = todas.reduce((s, t) => s + t.commits, 0);
   const criadas = todas.filter((t) => t.criada).length;
   const extra = criadas ? `, ${criadas} tabela(s) criada(s)` : "";

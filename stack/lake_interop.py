@@ -189,7 +189,7 @@ def spark() -> Any:
         .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
         # Small tables: Delta's default of 50 partitions for log replay only costs task overhead.
         .config("spark.databricks.delta.snapshotPartitions", "2")
-        # Same s3a settings as docker/spark/spark-defaults.conf, with the host's endpoint.
+        # Same s3a settings as delta_lake/spark-defaults.conf, with the host's endpoint.
         .config("spark.hadoop.fs.s3a.endpoint", m["endpoint"])
         .config("spark.hadoop.fs.s3a.endpoint.region", "us-east-1")
         .config("spark.hadoop.fs.s3a.path.style.access", "true")

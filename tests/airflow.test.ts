@@ -10,7 +10,7 @@ import { cacheDir, capture, tail } from "../stack/proc";
 const cfg = config();
 const DAG_ID = "liga_sudoers_pipeline";
 /** The pipeline's tasks, upstream first. */
-const TASKS = ["burst_streaming", "dbt_build", "portao_qualidade"];
+const TASKS = ["burst_streaming", "dbt_build", "portao_qualidade", "lake_build"];
 
 let install: AirflowInstall;
 

@@ -1,18 +1,28 @@
 // The lakehouse build (lib/lakehouse) against the real services, under a unique _testes/<uuid>
-// prefix of the raw/trusted buckets (removed at the end), so the student's layers are never
-// touched: raw CDC from the current end of the topics, a person inserted/updated/deleted in the
-// OLTP showing up right in trusted, a broken item quarantined with its reason, no personal
-// data in clear text anywhere in trusted (rows and _delta_log), a DW extract that matches the
-// marts, and a second build in a row that writes no version.
+// prefix of the three buckets (removed at the end), so the student's layers are never touched:
+// raw CDC from the current end of the topics, a person inserted/updated/deleted in the OLTP
+// showing up right in trusted, a broken item quarantined with its reason (and its order held
+// back from refined), a streaming burst + dbt + build putting exactly the burst's items in
+// refined once with their labels, no personal data in clear text anywhere in trusted or refined
+// (rows and _delta_log), a DW extract that matches the marts, a second build in a row that
+// writes no version, and the trusted → refined gate stopping a broken row.
 import assert from "node:assert/strict";
 import { randomInt, randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { TABELAS_CAPTURADAS, posicoesFinais, prepararCaptura, registrarConector, topicoDaTabela } from "../lib/cdc";
 import { query, withClient } from "../lib/db";
+import { dbt } from "../lib/dbt";
+import { prepararDw } from "../lib/dw";
+import { gerarStreaming } from "../lib/geradores";
+import { cacheDir } from "../stack/proc";
+import { caminhosDoDbt } from "../stack/python";
+import { config } from "../lib/config";
 import { clienteMinio, type TabelaDelta } from "../lib/lake";
 import {
   bucketDaCamada,
   construirLakehouse,
+  construirRefined,
+  ErroPortao,
   extrairDw,
   pseudonimizar,
   removerRaiz,
@@ -20,6 +30,7 @@ import {
   tabelaQuarentena,
   tabelaRawCdc,
   tabelaRawDw,
+  tabelaRefined,
   tabelaTrusted,
   type ResultadoBuild,
 } from "../lib/lakehouse";
@@ -48,6 +59,9 @@ function todasAsTabelas(): TabelaDelta[] {
     ...TABELAS_CAPTURADAS.map((n) => tabelaRawCdc(n, RAIZ)),
     ...TABELAS_CAPTURADAS.map((n) => tabelaTrusted(n, RAIZ)),
     tabelaQuarentena(RAIZ),
+    tabelaRawDw("fato_pedidos", RAIZ),
+    tabelaRefined("itens_por_pessoa", RAIZ),
+    tabelaRefined("vendas_diarias", RAIZ),
   ];
 }
 
@@ -66,7 +80,7 @@ after(async () => {
   await removerRaiz(RAIZ);
 });
 
-describe("lakehouse: raw → trusted", { timeout: 600_000 }, () => {
+describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
   const nomeA = `Ada Lakehouse ${randomUUID().slice(0, 8)}`;
   const nomeA2 = `Ada Renomeada ${randomUUID().slice(0, 8)}`;
   const nomeB = `Bruno Lakehouse ${randomUUID().slice(0, 8)}`;
@@ -79,13 +93,18 @@ describe("lakehouse: raw → trusted", { timeout: 600_000 }, () => {
   let primeiro: ResultadoBuild;
   let segundo: ResultadoBuild;
   let terceiro: ResultadoBuild;
+  let primeiroDoBurst = 0;
   const tempos: Record<string, number> = {};
 
   before(async () => {
     // Build 0 creates every table, raw CDC starting at the current end of the topics.
     let t = Date.now();
-    // The catalog (≈200 messages) from the start: the item rule checks totals against prices.
-    primeiro = await construirLakehouse({ raiz: RAIZ, inicioCdc: "fim", inicioCdcPorTabela: { categorias: "inicio", produtos: "inicio" }, semDw: true });
+    // The catalog (the item rule checks totals against prices) and the people (refined needs the
+    // person of every order) from the start of their topics; orders only from now on.
+    // The label comes from the DW extract of fato_pedidos, from the rows dbt loads from now on.
+    await prepararDw();
+    const base = { raiz: RAIZ, modelos: ["fato_pedidos"] };
+    primeiro = await construirLakehouse({ ...base, inicioCdc: "fim", inicioCdcPorTabela: { categorias: "inicio", produtos: "inicio", pessoas: "inicio" }, inicioDw: "agora" });
     tempos.build0 = (Date.now() - t) / 1000;
     const inicio = await posicoesFinais(TABELAS_CAPTURADAS.map(topicoDaTabela));
 
@@ -116,8 +135,22 @@ describe("lakehouse: raw → trusted", { timeout: 600_000 }, () => {
       await c.query("INSERT INTO auditoria_pedidos (id_pedido, dispositivo, geohash, telefone) VALUES ($1, 'Samsung', '6gycfqp', $2)", [idPedido, telefone]);
       await c.query("COMMIT");
     });
+    // A streaming burst (new people and orders, ≈5% fraud), then dbt loads it into the DW.
+    const [{ max }] = await query<{ max: string | null }>("oltp", "SELECT max(id)::text AS max FROM pedidos");
+    primeiroDoBurst = Number(max ?? 0) + 1;
+    const burst = await gerarStreaming({ ticks: 3, intervaloMs: 0, pessoasPorTick: 5, pedidosPorTick: 15, seed: randomInt(1, 1_000_000) });
+    const [{ n: doBurst }] = await query<{ n: number }>("oltp", "SELECT count(*)::int AS n FROM pedidos WHERE id >= $1", [primeiroDoBurst]);
+    assert.equal(doBurst, burst.pedidos);
+    const [{ n: itensDoBurst }] = await query<{ n: number }>("oltp", "SELECT count(*)::int AS n FROM itens_pedidos WHERE id_pedido >= $1", [primeiroDoBurst]);
+    const r = await dbt(["run"], { caminhos: await caminhosDoDbt({ cacheDir: cacheDir(), repoRoot: config().root }), aoLinha: () => undefined });
+    assert.equal(r.codigo, 0, "dbt run");
     // Wait until the connector has published every change (pessoas: 2 c + u + d + tombstone).
-    const esperado: Record<string, number> = { pessoas: 5, pedidos: 1, itens_pedidos: 2, auditoria_pedidos: 1 };
+    const esperado: Record<string, number> = {
+      pessoas: 5 + burst.pessoasNovas,
+      pedidos: 1 + burst.pedidos,
+      itens_pedidos: 2 + itensDoBurst,
+      auditoria_pedidos: 1 + burst.pedidos,
+    };
     const limite = Date.now() + 90_000;
     for (;;) {
       const agora = await posicoesFinais(TABELAS_CAPTURADAS.map(topicoDaTabela));
@@ -131,19 +164,19 @@ describe("lakehouse: raw → trusted", { timeout: 600_000 }, () => {
       await new Promise((r) => setTimeout(r, 500));
     }
     t = Date.now();
-    segundo = await construirLakehouse({ raiz: RAIZ, semDw: true });
+    segundo = await construirLakehouse(base);
     tempos.build1 = (Date.now() - t) / 1000;
     const antes = await versoes(todasAsTabelas());
     t = Date.now();
-    terceiro = await construirLakehouse({ raiz: RAIZ, semDw: true });
+    terceiro = await construirLakehouse(base);
     tempos.build2 = (Date.now() - t) / 1000;
     const depois = await versoes(todasAsTabelas());
     assert.deepEqual(depois, antes, "o segundo build seguido não pode criar versões");
     console.log(`tempos (s): ${json(tempos)}`);
   });
 
-  test("the first build takes the catalog and starts the other topics at their end", async () => {
-    const catalogo = ["categorias", "produtos"];
+  test("the first build takes the catalog and the people and starts the other topics at their end", async () => {
+    const catalogo = ["categorias", "produtos", "pessoas"];
     assert.ok(primeiro.rawCdc.every((r) => (catalogo.includes(r.tabela) ? r.linhas > 0 : r.linhas === 0 && r.versao === 0)), json(primeiro.rawCdc));
     assert.ok(primeiro.trusted.every((r) => (catalogo.includes(r.tabela) ? r.eventos > 0 : r.eventos === 0)), json(primeiro.trusted));
     const [{ n }] = await query<{ n: number }>("oltp", "SELECT count(*)::int AS n FROM produtos");
@@ -178,8 +211,6 @@ describe("lakehouse: raw → trusted", { timeout: 600_000 }, () => {
     const aud = await tabelaTrusted("auditoria_pedidos", RAIZ).linhas({ onde: [["id_pedido", "=", idPedido]] });
     assert.equal(aud[0]!.uf, "SP");
     assert.equal(aud[0]!.telefone, pseudonimizar(SEGREDO, "telefone", telefone));
-    const p = segundo.trusted.find((r) => r.tabela === "pessoas")!;
-    assert.equal(p.excluidas, 0, "B foi criada e excluída no mesmo lote: nunca entrou");
   });
 
   test("a broken item lands in quarantine with its reason, and not in trusted", async () => {
@@ -194,29 +225,102 @@ describe("lakehouse: raw → trusted", { timeout: 600_000 }, () => {
     assert.equal(terceiro.trusted.reduce((s, r) => s + r.quarentena, 0), 0, "a reexecução não duplica a quarentena");
   });
 
-  test("no personal data in clear text in trusted (rows and _delta_log)", async () => {
-    const proibidos = [nomeA, nomeA2, nomeB, telefone, telefone.slice(1), String(idA), String(idB)];
-    for (const t of [...TABELAS_CAPTURADAS.map((n) => tabelaTrusted(n, RAIZ)), tabelaQuarentena(RAIZ)]) {
+  test("no personal data in clear text in trusted or refined (rows and _delta_log)", async () => {
+    const [{ nomes, cpfs }] = await query<{ nomes: string[]; cpfs: string[] }>(
+      "oltp",
+      "SELECT array_agg(DISTINCT pe.nome) AS nomes, array_agg(DISTINCT pe.id::text) AS cpfs FROM pedidos p JOIN pessoas pe ON pe.id = p.id_pessoa WHERE p.id >= $1",
+      [primeiroDoBurst],
+    );
+    const proibidos = [nomeA, nomeA2, nomeB, telefone, telefone.slice(1), String(idA), String(idB), ...nomes, ...cpfs];
+    const tabelas = [...TABELAS_CAPTURADAS.map((n) => tabelaTrusted(n, RAIZ)), tabelaQuarentena(RAIZ), tabelaRefined("itens_por_pessoa", RAIZ), tabelaRefined("vendas_diarias", RAIZ)];
+    for (const t of tabelas) {
       const texto = json(await t.linhas());
       for (const p of proibidos) assert.ok(!texto.includes(p), `${t.url} contém ${p}`);
     }
     const cliente = clienteMinio();
-    const bucket = bucketDaCamada("trusted");
     let logs = 0;
-    for await (const o of cliente.listObjectsV2(bucket, `${RAIZ}/`, true) as AsyncIterable<{ name?: string }>) {
-      if (!o.name?.endsWith(".json")) continue;
-      const partes: Buffer[] = [];
-      for await (const b of await cliente.getObject(bucket, o.name)) partes.push(b as Buffer);
-      const texto = Buffer.concat(partes).toString("utf8");
-      for (const p of proibidos) assert.ok(!texto.includes(p), `${o.name} contém ${p}`);
-      logs++;
+    for (const camada of ["trusted", "refined"] as const) {
+      const bucket = bucketDaCamada(camada);
+      for await (const o of cliente.listObjectsV2(bucket, `${RAIZ}/`, true) as AsyncIterable<{ name?: string }>) {
+        if (!o.name?.endsWith(".json")) continue;
+        const partes: Buffer[] = [];
+        for await (const b of await cliente.getObject(bucket, o.name)) partes.push(b as Buffer);
+        const texto = Buffer.concat(partes).toString("utf8");
+        for (const p of proibidos) assert.ok(!texto.includes(p), `${o.name} contém ${p}`);
+        logs++;
+      }
     }
     assert.ok(logs > 0);
+  });
+
+  test("a streaming burst + dbt + build puts exactly the burst's items in refined, once, with labels", async () => {
+    const oltp = await query<{ id_pedido: string; id_produto: number; fraude: boolean }>(
+      "oltp",
+      `SELECT i.id_pedido::text, i.id_produto, (r.id_pedido IS NOT NULL) AS fraude
+         FROM itens_pedidos i LEFT JOIN gabarito.rotulos_fraude r ON r.id_pedido = i.id_pedido
+        WHERE i.id_pedido >= $1 ORDER BY 1, 2`,
+      [primeiroDoBurst],
+    );
+    assert.ok(oltp.length > 0);
+    const refined = (await tabelaRefined("itens_por_pessoa", RAIZ).linhas({ onde: [["id_pedido", ">=", primeiroDoBurst]] }))
+      .map((l) => ({ id_pedido: String(l.id_pedido), id_produto: l.id_produto, fraude: l.fraude_rotulada }))
+      .sort((a, b) => Number(a.id_pedido) - Number(b.id_pedido) || (a.id_produto as number) - (b.id_produto as number));
+    assert.deepEqual(refined, oltp.map((l) => ({ id_pedido: l.id_pedido, id_produto: l.id_produto, fraude: l.fraude })));
+    const r = segundo.refined!;
+    assert.equal(r.itens.inseridas, oltp.length, "o build inseriu exatamente os itens novos");
+    assert.equal(r.portao.ok, true);
+    // The daily aggregates agree with the items.
+    const itens = await tabelaRefined("itens_por_pessoa", RAIZ).linhas();
+    const diarias = await tabelaRefined("vendas_diarias", RAIZ).linhas();
+    const soma = (xs: Record<string, unknown>[], c: string) => xs.reduce((s, x) => s + Math.round(Number(x[c]) * 100), 0);
+    assert.equal(soma(diarias, "receita"), soma(itens, "valor_total"));
+    assert.equal(diarias.reduce((s, d) => s + Number(d.itens), 0), itens.length);
+    assert.equal(diarias.reduce((s, d) => s + Number(d.pedidos), 0), new Set(itens.map((i) => String(i.id_pedido))).size);
+    const fraudes = new Set(itens.filter((i) => i.fraude_rotulada).map((i) => String(i.id_pedido))).size;
+    assert.equal(diarias.reduce((s, d) => s + Number(d.pedidos_fraude_rotulada), 0), fraudes);
+  });
+
+  test("an order whose item is in quarantine is held back from refined", async () => {
+    const nosso = await tabelaRefined("itens_por_pessoa", RAIZ).linhas({ onde: [["id_pedido", "=", idPedido]] });
+    assert.deepEqual(nosso, []);
+    assert.ok(segundo.refined!.pedidosRetidos >= 1);
   });
 
   test("a second build in a row writes nothing", () => {
     assert.ok(terceiro.rawCdc.every((r) => r.commits === 0), json(terceiro.rawCdc));
     assert.ok(terceiro.trusted.every((r) => r.commits === 0), json(terceiro.trusted));
+    assert.equal(terceiro.refined!.itens.commits + terceiro.refined!.diarias.commits, 0, json(terceiro.refined));
+  });
+
+  test("the trusted → refined gate stops a broken row with a readable report, and refined stays as it was", async () => {
+    const itens = tabelaTrusted("itens_pedidos", RAIZ);
+    const refined = tabelaRefined("itens_por_pessoa", RAIZ);
+    const antes = await versoes([refined, tabelaRefined("vendas_diarias", RAIZ)]);
+    const [alvo] = await itens.linhas({ onde: [["id_pedido", ">=", primeiroDoBurst]] });
+    assert.ok(alvo);
+    const boa = (await itens.instantaneo()).versao;
+    // Someone writes an item straight into trusted whose total is off by one cent (and, for the
+    // order to add up, moves the cent into the order too): only the gate can catch it.
+    const centavo = (v: unknown) => (Math.round(Number(v) * 100) + 1) / 100;
+    await itens.atualizar({ onde: [["id_pedido", "=", alvo.id_pedido], ["id_produto", "=", alvo.id_produto]], definir: { valor_total: centavo(alvo.valor_total).toFixed(2), _promovido_em: new Date() } });
+    const pedidos = tabelaTrusted("pedidos", RAIZ);
+    const [pedido] = await pedidos.linhas({ onde: [["id", "=", alvo.id_pedido]] });
+    const pedidosBoa = (await pedidos.instantaneo()).versao;
+    await pedidos.atualizar({ onde: [["id", "=", alvo.id_pedido]], definir: { valor_total: centavo(pedido!.valor_total).toFixed(2), _promovido_em: new Date() } });
+    await assert.rejects(construirRefined({ raiz: RAIZ }), (e: unknown) => {
+      assert.ok(e instanceof ErroPortao, String(e));
+      assert.match(e.message, /item = qtde × valor_unit: 1 item\(ns\) divergente/);
+      assert.match(e.message, /nada foi gravado em refined/);
+      assert.equal(e.relatorio.verificacoes.filter((v) => !v.ok).length, 1);
+      return true;
+    });
+    assert.deepEqual(await versoes([refined, tabelaRefined("vendas_diarias", RAIZ)]), antes, "o portão reprovado não gravou nada");
+    // Time travel undoes the damage; the next build finds nothing new.
+    await itens.restaurar({ versao: boa });
+    await pedidos.restaurar({ versao: pedidosBoa });
+    const r = await construirRefined({ raiz: RAIZ });
+    assert.equal(r.portao.ok, true);
+    assert.equal(r.itens.commits + r.diarias.commits, 0, json(r));
   });
 });
 

@@ -314,7 +314,7 @@ export class TabelaDelta {
         if (!ok(i)) {
           const linha = leitorDeLinhas(tabela, inst.esquema)(i);
           throw new ErroLake(
-            `A linha ${i} dos dados não satisfaz substituirOnde (${JSON.stringify(onde)}): ${mostrarLinha(linha)}. ` +
+            `A linha ${i} dos dados não satisfaz substituirOnde (${textoDoPredicado(onde)}): ${mostrarLinha(linha)}. ` +
               "Com substituirOnde, todos os dados novos precisam estar dentro do trecho substituído.",
           );
         }
@@ -331,7 +331,7 @@ export class TabelaDelta {
         leitura: inst,
         acoes: [...removidos.map((a) => ({ remove: removerDe(a, agora) })), ...novos.map((add) => ({ add }))],
         operacao: "WRITE",
-        parametros: { mode: "Overwrite", partitionBy: parts, ...(onde ? { predicate: JSON.stringify(onde) } : {}) },
+        parametros: { mode: "Overwrite", partitionBy: parts, ...(onde ? { predicate: textoDoPredicado(onde) } : {}) },
         metricas: { numFiles: novos.length, numRemovedFiles: removidos.length, numOutputRows: g.linhas + (reescrita?.linhasMantidas ?? 0), numOutputBytes: g.bytes },
         acrescimoCego: false,
         leuArquivo: conds ? (add) => podeConter(add, conds, inst.esquema) : undefined,
@@ -401,7 +401,7 @@ export class TabelaDelta {
     this.exigirNaoSomenteAcrescimo(inst, "excluir");
     if (typeof onde !== "function") compilar(onde, inst.esquema, inst.metadata.partitionColumns);
     const rw = await this.reescrever(inst, onde, "excluir");
-    return this.commitReescrita(inst, rw, "DELETE", { predicate: typeof onde === "function" ? "função" : JSON.stringify(onde) }, onde, {
+    return this.commitReescrita(inst, rw, "DELETE", { predicate: typeof onde === "function" ? "função" : textoDoPredicado(onde) }, onde, {
       numDeletedRows: rw.linhasAfetadas,
     });
   }
@@ -484,7 +484,7 @@ export class TabelaDelta {
       inst,
       rw,
       "UPDATE",
-      { predicate: typeof onde === "function" ? "função" : JSON.stringify(onde), set: Object.keys(definir) },
+      { predicate: typeof onde === "function" ? "função" : textoDoPredicado(onde), set: Object.keys(definir) },
       onde,
       { numUpdatedRows: rw.linhasAfetadas },
     );
@@ -802,6 +802,11 @@ function valorBruto(tipo: DataType, k: Chave): unknown {
   if (tipo === "timestamp") return textoDeMicros(k as bigint);
   if (typeof tipo === "string" && tipo.startsWith("decimal")) return `${k}e-${/,(\d+)\)/.exec(tipo)![1]}`;
   return k;
+}
+
+/** The predicate as the commit records it (JSON; bigint values as numbers' text). */
+function textoDoPredicado(onde: Condicao[]): string {
+  return JSON.stringify(onde, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
 }
 
 function mostrarLinha(l: Linha): string {

@@ -83,7 +83,7 @@ export function tabelaQuarentena(raiz?: string): TabelaDelta {
 }
 
 export interface OpcoesTrusted extends OpcoesLakehouse {
-  /** Raw events per MERGE when catching up (default 20 000). */
+  /** Raw events read per slice when catching up (default 50 000); the MERGE is one per build. */
   lote?: number;
   /** "Now" for the date rules (tests). */
   agora?: Date;
@@ -271,7 +271,10 @@ async function promoverTabela(nome: TabelaOltp, opcoes: OpcoesTrusted, segredo: 
   const particoes = Object.keys(JSON.parse((await raw.instantaneo()).metadata.configuration["liga.cdc.posicaoInicial"] ?? "{}") as object).map(Number);
   const minimo = particoes.length && particoes.every((p) => w.has(p)) ? [...w.values()].reduce((a, b) => (b < a ? b : a)) : -1n;
   const depois = (p: number, o: bigint) => o > (w.get(p) ?? -1n);
-  // Offsets waiting, to cut the catch-up into MERGEs of `lote` events in offset order.
+  // Offsets waiting, read in slices of `lote` events (payloads are large) and folded into the
+  // last event per key; then one quarantine append and one MERGE per kind. One MERGE per slice
+  // would rewrite the growing table again and again: a first build over a million orders took
+  // 25 minutes that way.
   const [ps, os] = (await lerColunas(raw, ["kafka_particao", "kafka_offset"], [["kafka_offset", ">", minimo]])) as [ArrayLike<number>, ArrayLike<bigint>];
   const pendentes: bigint[] = [];
   for (let i = 0; i < ps.length; i++) if (depois(ps[i]!, os[i]!)) pendentes.push(os[i]!);
@@ -280,7 +283,8 @@ async function promoverTabela(nome: TabelaOltp, opcoes: OpcoesTrusted, segredo: 
   const jaEmQuarentena = new Set(
     (await quarentena.linhas({ colunas: ["kafka_particao", "kafka_offset"], onde: [["tabela", "=", nome]] })).map((l) => `${l.kafka_particao}:${l.kafka_offset}`),
   );
-  const lote = opcoes.lote ?? 20_000;
+  const acumulado: Acumulado = { nome, def, segredo, ctx, jaEmQuarentena, ultimos: new Map(), quarentena: [], agora: new Date() };
+  const lote = opcoes.lote ?? 50_000;
   let lo = minimo;
   for (let i = 0; i < pendentes.length; i += lote) {
     const hi = pendentes[Math.min(i + lote, pendentes.length) - 1]!;
@@ -292,45 +296,64 @@ async function promoverTabela(nome: TabelaOltp, opcoes: OpcoesTrusted, segredo: 
       .sort((a, b) => a.particao - b.particao || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
     lo = hi;
     res.eventos += linhas.length;
-    await aplicarLote(nome, def, linhas, { destino, quarentena, jaEmQuarentena, segredo, ctx, res });
-    opcoes.aoProgredir?.(`trusted/${nome}: ${res.eventos} eventos promovidos`);
+    acumular(linhas, acumulado);
+    opcoes.aoProgredir?.(`trusted/${nome}: ${res.eventos} eventos lidos`);
   }
+  await aplicar(acumulado, { destino, quarentena, res });
   res.versao = (await destino.instantaneo()).versao;
   return res;
 }
 
-async function aplicarLote(
-  nome: TabelaOltp,
-  def: Definicao,
-  eventos: EventoRaw[],
-  x: { destino: TabelaDelta; quarentena: TabelaDelta; jaEmQuarentena: Set<string>; segredo: string; ctx: Contexto; res: ResultadoTrustedTabela },
-): Promise<void> {
-  const agora = new Date();
-  // The last event per key (events are in offset order within each partition).
-  const ultimos = new Map<string, { e: EventoRaw; ev: EventoCdc<Record<string, unknown>> | null; chave: Record<string, unknown>; falha?: Falha }>();
-  const quarentenaNova: Linha[] = [];
-  const paraQuarentena = (e: EventoRaw, falha: Falha, chave: Record<string, unknown> | null, dados: Record<string, unknown> | null, op: string | null) => {
-    if (x.jaEmQuarentena.has(`${e.particao}:${e.offset}`)) return;
-    x.jaEmQuarentena.add(`${e.particao}:${e.offset}`);
-    quarentenaNova.push({
-      tabela: nome,
-      kafka_particao: e.particao,
-      kafka_offset: e.offset,
-      chave: chave ? jsonSeguro(chave) : null,
-      regra: falha.regra,
-      motivo: falha.motivo,
-      op,
-      dados: dados ? jsonSeguro(dados) : null,
-      quarentenado_em: agora,
-    });
-  };
+interface Ultimo {
+  particao: number;
+  offset: bigint;
+  op: string;
+  tsMs: number;
+  chave: Record<string, unknown>;
+  /** The trusted row (pseudonymized); null for a delete. */
+  linha: Record<string, unknown> | null;
+  falha?: Falha;
+}
+
+interface Acumulado {
+  nome: TabelaOltp;
+  def: Definicao;
+  segredo: string;
+  ctx: Contexto;
+  jaEmQuarentena: Set<string>;
+  /** The last event per key, in offset order within each partition (a key lives in one partition). */
+  ultimos: Map<string, Ultimo>;
+  quarentena: Linha[];
+  agora: Date;
+}
+
+function paraQuarentena(x: Acumulado, particao: number, offset: bigint, falha: Falha, chave: Record<string, unknown> | null, dados: Record<string, unknown> | null, op: string | null): void {
+  const k = `${particao}:${offset}`;
+  if (x.jaEmQuarentena.has(k)) return;
+  x.jaEmQuarentena.add(k);
+  x.quarentena.push({
+    tabela: x.nome,
+    kafka_particao: particao,
+    kafka_offset: offset,
+    chave: chave ? jsonSeguro(chave) : null,
+    regra: falha.regra,
+    motivo: falha.motivo,
+    op,
+    dados: dados ? jsonSeguro(dados) : null,
+    quarentenado_em: x.agora,
+  });
+}
+
+/** Folds a slice of raw events (in offset order per partition) into the last state per key. */
+function acumular(eventos: EventoRaw[], x: Acumulado): void {
+  const def = x.def;
   for (const e of eventos) {
     if (!e.payload) continue; // tombstone: the delete before it already says it all
     let ev: EventoCdc<Record<string, unknown>> | null;
     try {
       ev = decodificar<Record<string, unknown>>(e.payload);
     } catch (err) {
-      paraQuarentena(e, { regra: "valor inválido", motivo: `mensagem ilegível: ${(err as Error).message.slice(0, 200)}` }, null, null, null);
+      paraQuarentena(x, e.particao, e.offset, { regra: "valor inválido", motivo: `mensagem ilegível: ${(err as Error).message.slice(0, 200)}` }, null, null, null);
       continue;
     }
     if (!ev || ev.op === "t") continue; // truncates are skipped by the connector's default config
@@ -344,47 +367,59 @@ async function aplicarLote(
       }
     }
     const bruta = imagem ?? {};
-    const linha = linhaTrusted(nome, bruta, x.segredo);
+    const linha = linhaTrusted(x.nome, bruta, x.segredo);
     const chave = Object.fromEntries(def.chaves.map((c) => [c, linha[c]]));
     if (def.chaves.some((c) => bruta[c] === null || bruta[c] === undefined)) {
-      paraQuarentena(e, { regra: "chave nula", motivo: `a coluna ${def.chaves.find((c) => bruta[c] == null)} (chave) está nula` }, chave, ev.op === "d" ? null : linha, ev.op);
+      paraQuarentena(x, e.particao, e.offset, { regra: "chave nula", motivo: `a coluna ${def.chaves.find((c) => bruta[c] == null)} (chave) está nula` }, chave, ev.op === "d" ? null : linha, ev.op);
       continue;
     }
     const k = jsonSeguro(def.chaves.map((c) => chave[c]));
-    ultimos.set(k, { e, ev, chave, falha: ev.op === "d" ? undefined : verificar(nome, bruta, x.ctx) });
+    x.ultimos.set(k, {
+      particao: e.particao,
+      offset: e.offset,
+      op: ev.op,
+      tsMs: ev.ts_ms,
+      chave,
+      linha: ev.op === "d" ? null : linhaTrusted(x.nome, ev.after ?? {}, x.segredo),
+      falha: ev.op === "d" ? undefined : verificar(x.nome, bruta, x.ctx),
+    });
   }
+}
+
+/** Writes what was folded: quarantine first, then one upsert MERGE and one delete MERGE. */
+async function aplicar(x: Acumulado, destino: { destino: TabelaDelta; quarentena: TabelaDelta; res: ResultadoTrustedTabela }): Promise<void> {
   const upserts: Linha[] = [];
   const exclusoes: Linha[] = [];
-  for (const u of ultimos.values()) {
-    if (u.ev!.op === "d") {
+  for (const u of x.ultimos.values()) {
+    if (!u.linha) {
       exclusoes.push(u.chave);
       continue;
     }
-    const linha = linhaTrusted(nome, u.ev!.after ?? {}, x.segredo);
     if (u.falha) {
-      paraQuarentena(u.e, u.falha, u.chave, linha, u.ev!.op);
+      paraQuarentena(x, u.particao, u.offset, u.falha, u.chave, u.linha, u.op);
       // Its current state is invalid: the old version leaves trusted too (it would be stale).
       exclusoes.push(u.chave);
       continue;
     }
-    upserts.push({ ...linha, _kafka_particao: u.e.particao, _kafka_offset: u.e.offset, _op: u.ev!.op, _ts_evento: new Date(u.ev!.ts_ms), _promovido_em: agora });
+    upserts.push({ ...u.linha, _kafka_particao: u.particao, _kafka_offset: u.offset, _op: u.op, _ts_evento: new Date(u.tsMs), _promovido_em: x.agora });
   }
+  const { res } = destino;
   // Quarantine first: if the MERGE fails, the rerun finds these rows there and skips them.
-  if (quarentenaNova.length) {
-    await x.quarentena.anexar(quarentenaNova);
-    x.res.quarentena += quarentenaNova.length;
-    x.res.commits++;
+  if (x.quarentena.length) {
+    await destino.quarentena.anexar(x.quarentena);
+    res.quarentena += x.quarentena.length;
+    res.commits++;
   }
   if (upserts.length) {
-    const r = await x.destino.mesclar(upserts, { chaves: def.chaves, quandoCorresponder: "atualizar", quandoNaoCorresponder: "inserir" });
-    x.res.inseridas += r.linhasInseridas;
-    x.res.atualizadas += r.linhasAtualizadas;
-    if (r.tentativas > 0) x.res.commits++;
+    const r = await destino.destino.mesclar(upserts, { chaves: x.def.chaves, quandoCorresponder: "atualizar", quandoNaoCorresponder: "inserir" });
+    res.inseridas += r.linhasInseridas;
+    res.atualizadas += r.linhasAtualizadas;
+    if (r.tentativas > 0) res.commits++;
   }
   if (exclusoes.length) {
-    const r = await x.destino.mesclar(exclusoes, { chaves: def.chaves, quandoCorresponder: "excluir", quandoNaoCorresponder: "ignorar" });
-    x.res.excluidas += r.linhasExcluidas;
-    if (r.tentativas > 0) x.res.commits++;
+    const r = await destino.destino.mesclar(exclusoes, { chaves: x.def.chaves, quandoCorresponder: "excluir", quandoNaoCorresponder: "ignorar" });
+    res.excluidas += r.linhasExcluidas;
+    if (r.tentativas > 0) res.commits++;
   }
 }
 
