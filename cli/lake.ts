@@ -1,9 +1,13 @@
 // npm run lake -- build [--prefixo P] [--camadas raw,trusted,refined] [--sem-cdc] [--sem-dw] [--inicio-cdc inicio|fim] [--timeout-cdc 30m]
-import { construirLakehouse, type CamadaBuild, type ResultadoRawTabela, type ResultadoRefinedTabela, type ResultadoTrustedTabela } from "../lib/lakehouse";
+// npm run lake -- spark [--prefixo P] [--memoria 2g]
+import { isDeepStrictEqual } from "node:util";
+import { rodarJobSpark } from "../stack/spark-job";
+import { consultasDoLakehouse, construirLakehouse, type CamadaBuild, type ResultadoRawTabela, type ResultadoRefinedTabela, type ResultadoTrustedTabela } from "../lib/lakehouse";
 import { ErroDeUso, duracao, executar, fmt, lerArgumentos } from "./comum";
 
 const USO = `Uso: npm run lake -- build [--prefixo PREFIXO] [--camadas raw,trusted,refined] [--sem-cdc] [--sem-dw]
                               [--inicio-cdc inicio|fim] [--timeout-cdc 30m] [--detalhes]
+       npm run lake -- spark [--prefixo PREFIXO] [--memoria 2g]
 
 Constrói o lakehouse no MinIO, de forma incremental:
   raw      eventos CDC do Kafka (payload do Debezium como chegou) e extrações do DW (marts.*),
@@ -16,9 +20,13 @@ Constrói o lakehouse no MinIO, de forma incremental:
            um portão de qualidade: se uma expectativa falha, nada entra em refined.
 As marcas d'água ficam nas próprias tabelas: rodar duas vezes seguidas não muda nada na segunda.
 --prefixo constrói tudo sob um prefixo dos buckets (para experimentar sem mexer nas suas camadas).
---inicio-cdc diz onde começa uma tabela raw de CDC nova: no início dos tópicos (padrão) ou no fim.`;
+--inicio-cdc diz onde começa uma tabela raw de CDC nova: no início dos tópicos (padrão) ou no fim.
+
+spark roda o job de delta_lake/ (PySpark + Delta, s3a no MinIO) sobre as três camadas, com as consultas
+do curso, e confere se o Spark chegou nos mesmos números que o kit (lib/lakehouse/consultas.ts).`;
 
 function linhaRaw(camada: string, r: ResultadoRawTabela): string {
+  if (r.versao < 0) return `  ${camada}/${r.tabela}: não lida — ${r.observacao ?? "sem origem"}`;
   const o = r.observacao ? ` — ${r.observacao}` : "";
   if (r.linhas === 0) return `  ${camada}/${r.tabela}: ${r.criada ? "criada, vazia" : "nada novo"} (versão ${r.versao})${o}`;
   return `  ${camada}/${r.tabela}: +${fmt(r.linhas)} linhas em ${r.commits} commit(s), versão ${r.versao}${o}`;
@@ -36,10 +44,19 @@ function linhaTrusted(r: ResultadoTrustedTabela): string {
   return `  trusted/${r.tabela}: ${partes.join(", ")} — ${r.commits ? `${r.commits} commit(s), versão ${r.versao}` : `sem mudança (versão ${r.versao})`}`;
 }
 
-executar(async () => {
-  const comando = process.argv[2];
-  if (comando !== "build") throw new ErroDeUso(comando ? `comando desconhecido: ${comando}\n\n${USO}` : USO);
-  process.argv.splice(2, 1);
+async function spark(): Promise<void> {
+  const a = lerArgumentos({ prefixo: { type: "string" }, memoria: { type: "string" } }, USO);
+  if (a.memoria !== undefined && !/^\d+[mg]$/.test(a.memoria)) throw new ErroDeUso(`--memoria inválida: "${a.memoria}". Esperado algo como 2g ou 512m.`);
+  console.log(`Rodando o job Spark de delta_lake/ sobre o lakehouse${a.prefixo ? ` sob ${a.prefixo}/` : ""}…`);
+  const r = await rodarJobSpark({ raiz: a.prefixo, memoria: a.memoria });
+  console.log(r.relatorio);
+  const kit = await consultasDoLakehouse({ raiz: a.prefixo });
+  const iguais = isDeepStrictEqual(r.resultado, kit);
+  console.log(`Spark: ${fmt(r.segundos, 1)} s. ${iguais ? "Os números do Spark e do kit são iguais." : "ATENÇÃO: o Spark e o kit discordam."}`);
+  if (!iguais) process.exitCode = 1;
+}
+
+async function build(): Promise<void> {
   const a = lerArgumentos(
     {
       prefixo: { type: "string" },
@@ -92,4 +109,11 @@ executar(async () => {
       ? `Nada novo: nenhuma tabela mudou (${fmt(r.segundos.total, 1)} s).`
       : `Pronto: ${commits} commit(s) de dados${extra}, em ${fmt(r.segundos.total, 1)} s.`,
   );
+}
+
+executar(async () => {
+  const comando = process.argv[2];
+  if (comando !== "build" && comando !== "spark") throw new ErroDeUso(comando ? `comando desconhecido: ${comando}\n\n${USO}` : USO);
+  process.argv.splice(2, 1);
+  await (comando === "build" ? build() : spark());
 });

@@ -612,6 +612,18 @@ async function posicoes(topicos: string[], ponta: "low" | "high"): Promise<Posic
   }
 }
 
+/** Which of `topicos` exist (the connector creates a table's topic with its snapshot). */
+export async function topicosExistentes(topicos: string[]): Promise<Set<string>> {
+  const admin = clienteKafka("liga-sudoers-cdc-admin").admin();
+  await admin.connect();
+  try {
+    const existentes = new Set(await admin.listTopics());
+    return new Set(topicos.filter((t) => existentes.has(t)));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** The current end offset of every partition of `topicos`: read from here to see only new messages. */
 export function posicoesFinais(topicos: string[]): Promise<Posicoes> {
   return posicoes(topicos, "high");

@@ -11,7 +11,7 @@ import { capture, tail } from "./proc";
 export interface OpcoesJobSpark {
   /** Prefix inside each bucket (default "": the student's layers). */
   raiz?: string;
-  /** Spark's driver memory (default LAKE_SPARK_DRIVER_MEMORY or 1g; in local mode it is all the memory). */
+  /** Spark's driver memory (default 2g; in local mode it is all the memory Spark gets). */
   memoria?: string;
   /** Threads of the local Spark (default 2). */
   nucleos?: number;
@@ -52,7 +52,7 @@ export async function rodarJobSpark(opcoes: OpcoesJobSpark = {}): Promise<Result
     "--master",
     `local[${opcoes.nucleos ?? 2}]`,
     "--driver-memory",
-    opcoes.memoria ?? process.env.LAKE_SPARK_DRIVER_MEMORY ?? "1g",
+    opcoes.memoria ?? "2g",
     // C1-only JIT and the serial collector start faster on two cores for a job of seconds.
     "--driver-java-options",
     "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",

@@ -9,6 +9,7 @@ import { randomInt, randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { TABELAS_CAPTURADAS, posicoesFinais, prepararCaptura, registrarConector, topicoDaTabela } from "../lib/cdc";
 import { query, withClient } from "../lib/db";
+import { DadosDeTeste } from "./apoio/oltp";
 import { LUGARES_FORA, LUGARES_PERMITIDOS, geohashesPerto, ufDoGeohash, type Lugar } from "../lib/geo";
 import { construirLakehouse, removerRaiz } from "../lib/lakehouse";
 import { consultasDoLakehouse, type ResultadoConsultas } from "../lib/lakehouse/consultas";
@@ -16,16 +17,7 @@ import { criarRng } from "../lib/random";
 import { rodarJobSpark, type ResultadoJobSpark } from "../stack/spark-job";
 
 const RAIZ = `_testes/spark-${randomUUID()}`;
-const pessoasCriadas: number[] = [];
-const pedidosCriados: number[] = [];
-
-async function pessoaNova(): Promise<number> {
-  for (;;) {
-    const id = randomInt(10_000_000_000, 99_999_999_999);
-    const [{ n }] = await query<{ n: number }>("oltp", "SELECT count(*)::int AS n FROM pessoas WHERE id = $1", [id]);
-    if (n === 0 && !pessoasCriadas.includes(id)) return id;
-  }
-}
+const dados = new DadosDeTeste();
 
 function lugar(nome: string): Lugar {
   const l = [...LUGARES_PERMITIDOS, ...LUGARES_FORA].find((x) => x.nome === nome);
@@ -51,10 +43,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (pedidosCriados.length) await query("oltp", "DELETE FROM pedidos WHERE id = ANY($1)", [pedidosCriados]).catch(() => undefined);
-  if (pessoasCriadas.length) {
-    await query("oltp", "DELETE FROM pessoas p WHERE id = ANY($1) AND NOT EXISTS (SELECT 1 FROM pedidos WHERE id_pessoa = p.id)", [pessoasCriadas]).catch(() => undefined);
-  }
+  await dados.remover();
   await removerRaiz(RAIZ);
 });
 
@@ -71,10 +60,8 @@ describe("lakehouse: the Spark job answers what the kit answers", { timeout: 900
     tempos.build0 = (Date.now() - t) / 1000;
     const inicio = await posicoesFinais(TABELAS_CAPTURADAS.map(topicoDaTabela));
 
-    const ids = { A: await pessoaNova(), B: 0 };
-    pessoasCriadas.push(ids.A);
-    ids.B = await pessoaNova();
-    pessoasCriadas.push(ids.B);
+    const ids = { A: await dados.pessoaNova(), B: 0 };
+    ids.B = await dados.pessoaNova();
     const rng = criarRng(2024);
     await withClient("oltp", async (c) => {
       await c.query("INSERT INTO pessoas (id, nome, sexo, dt_nasc) VALUES ($1, $2, 'F', '1990-02-10'), ($3, $4, 'M', '1975-08-21')", [
@@ -98,7 +85,7 @@ describe("lakehouse: the Spark job answers what the kit answers", { timeout: 900
           [ids[p.pessoa], p.diasAtras],
         );
         const id = rows[0]!.id;
-        pedidosCriados.push(id);
+        dados.pedidos.push(id);
         for (const x of itens) {
           await c.query(`INSERT INTO itens_pedidos (id_pedido, id_produto, qtde, valor_total) VALUES ($1, $2, $3, ${x.total})`, [id, x.id, x.qtde]);
         }
@@ -134,7 +121,7 @@ describe("lakehouse: the Spark job answers what the kit answers", { timeout: 900
     tempos.kit = (Date.now() - t) / 1000;
     spark = await rodarJobSpark({ raiz: RAIZ });
     tempos.spark = spark.segundos;
-    console.log(`tempos (s): ${json(tempos)}`);
+    console.log(`tempos (s): ${json(tempos)}; job: ${spark.relatorio.split("\n").pop() ?? ""}`);
   });
 
   test("Spark and the kit give the same answers", () => {

@@ -11,6 +11,7 @@ import { randomInt, randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { TABELAS_CAPTURADAS, posicoesFinais, prepararCaptura, registrarConector, topicoDaTabela } from "../lib/cdc";
 import { query, withClient } from "../lib/db";
+import { DadosDeTeste } from "./apoio/oltp";
 import { dbt } from "../lib/dbt";
 import { prepararDw } from "../lib/dw";
 import { gerarStreaming } from "../lib/geradores";
@@ -37,16 +38,7 @@ import {
 
 const RAIZ = `_testes/lakehouse-${randomUUID()}`;
 const SEGREDO = segredoPseudonimo();
-const pessoasCriadas: number[] = [];
-const pedidosCriados: number[] = [];
-
-async function pessoaNova(): Promise<number> {
-  for (;;) {
-    const id = randomInt(10_000_000_000, 99_999_999_999);
-    const [{ n }] = await query<{ n: number }>("oltp", "SELECT count(*) AS n FROM pessoas WHERE id = $1", [id]);
-    if (n === 0) return id;
-  }
-}
+const dados = new DadosDeTeste();
 
 async function versoes(tabelas: TabelaDelta[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -73,10 +65,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (pedidosCriados.length) await query("oltp", "DELETE FROM pedidos WHERE id = ANY($1)", [pedidosCriados]).catch(() => undefined);
-  if (pessoasCriadas.length) {
-    await query("oltp", "DELETE FROM pessoas p WHERE id = ANY($1) AND NOT EXISTS (SELECT 1 FROM pedidos WHERE id_pessoa = p.id)", [pessoasCriadas]).catch(() => undefined);
-  }
+  await dados.remover();
   await removerRaiz(RAIZ);
 });
 
@@ -108,9 +97,8 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
     tempos.build0 = (Date.now() - t) / 1000;
     const inicio = await posicoesFinais(TABELAS_CAPTURADAS.map(topicoDaTabela));
 
-    idA = await pessoaNova();
-    idB = await pessoaNova();
-    pessoasCriadas.push(idA, idB);
+    idA = await dados.pessoaNova();
+    idB = await dados.pessoaNova();
     await withClient("oltp", async (c) => {
       await c.query("INSERT INTO pessoas (id, nome, sexo, dt_nasc) VALUES ($1, $2, 'F', '1985-04-12'), ($3, $4, 'M', '1979-11-30')", [idA, nomeA, idB, nomeB]);
       await c.query("UPDATE pessoas SET nome = $2, sexo = 'M' WHERE id = $1", [idA, nomeA2]);
@@ -125,7 +113,7 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
         [idA, prods[0]!.valor_unit, prods[1]!.valor_unit],
       );
       idPedido = rows[0]!.id;
-      pedidosCriados.push(idPedido);
+      dados.pedidos.push(idPedido);
       // The second item's total is off by R$ 1,00: the quality rule must catch it.
       await c.query(
         `INSERT INTO itens_pedidos (id_pedido, id_produto, qtde, valor_total) VALUES

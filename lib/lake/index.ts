@@ -13,7 +13,7 @@ export type {
 } from "./tabela";
 export type { OpcoesLeitura, ResultadoLeitura } from "./leitura";
 export type { Condicao, Linha, Operador, Predicado } from "./condicoes";
-export type { Dados } from "./colunas";
+export { type Dados, conformar } from "./colunas";
 export { type Armazenamento, ArmazenamentoS3, type InfoObjeto, type LocalTabela, clienteMinio, removerPrefixo } from "./armazenamento";
 export { type Instantaneo, carregarInstantaneo, lerAcoes, listarLog } from "./log";
 export * from "./protocolo";

@@ -37,7 +37,7 @@ import {
   exigirEscrita,
   lerEsquema,
 } from "./protocolo";
-import { type Chave, campo, esquemaArrow, paraChave, textoDeChave, textoDeMicros, tipoDelta } from "./tipos";
+import { type Chave, campo, compararChaves, esquemaArrow, paraChave, textoDeChave, textoDeMicros, tipoDelta } from "./tipos";
 
 /** A value for `definir`, or a function computing it from the row. */
 export type ValorOuFuncao = string | number | bigint | boolean | Date | Uint8Array | null | ((linha: Linha) => unknown);
@@ -525,17 +525,23 @@ export class TabelaDelta {
       }
       porChave.set(k, i);
     }
-    // Prune target files with the key range of the source.
+    // Prune target files with the source's keys: the exact values when few, else their range
+    // (new ids of a growing table then touch only the newest files, not the whole table).
     const conds: Condicao[] = [];
     for (const c of chaves) {
       const tipo = campo(inst.esquema, c).type;
       const ler = leitor(fonte.getChild(c)!);
       const vistos = new Map<string, Chave>();
+      let min: Chave | undefined;
+      let max: Chave | undefined;
       for (let i = 0; i < fonte.numRows; i++) {
         const k = ler(i)!;
         vistos.set(textoDeChave(k), k);
+        if (min === undefined || compararChaves(k, min) < 0) min = k;
+        if (max === undefined || compararChaves(k, max) > 0) max = k;
       }
       if (vistos.size > 0 && vistos.size <= 200) conds.push([c, "in", [...vistos.values()].map((k) => valorBruto(tipo, k))]);
+      else if (min !== undefined && max !== undefined) conds.push([c, ">=", valorBruto(tipo, min)], [c, "<=", valorBruto(tipo, max)]);
     }
     const compiladas = compilar(conds, inst.esquema, parts);
     const candidatos = [...inst.arquivos.values()].filter((a) => podeConter(a, compiladas, inst.esquema));

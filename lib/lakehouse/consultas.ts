@@ -7,8 +7,9 @@
 import { TABELAS_CAPTURADAS } from "../cdc";
 import type { TabelaDelta } from "../lake";
 import { leitor } from "../lake/colunas";
-import { tabela, type OpcoesLakehouse } from "./comum";
+import type { OpcoesLakehouse } from "./comum";
 import { tabelaRawCdc } from "./raw";
+import { tabelaRefined } from "./refined";
 import { tabelaQuarentena, tabelaTrusted } from "./trusted";
 
 export interface TotaisItens {
@@ -74,8 +75,6 @@ export interface ResultadoConsultas {
   vendas_diarias: TotaisVendasDiarias;
   vendas_por_dia: VendaPorDia[];
 }
-
-export const TABELAS_REFINED_CONSULTADAS = ["itens_por_pessoa", "vendas_diarias"] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Exact money: sums stay unscaled bigints at the column's scale; shown with two places,
@@ -175,8 +174,8 @@ export async function consultasDoLakehouse(opcoes: Pick<OpcoesLakehouse, "raiz">
   for (const nome of TABELAS_CAPTURADAS) linhasTrusted[nome] = await contarSeExistir(tabelaTrusted(nome, raiz));
   linhasTrusted.quarentena = await contarSeExistir(tabelaQuarentena(raiz));
 
-  const itensT = tabela("refined", "itens_por_pessoa", raiz);
-  const vendasT = tabela("refined", "vendas_diarias", raiz);
+  const itensT = tabelaRefined("itens_por_pessoa", raiz);
+  const vendasT = tabelaRefined("vendas_diarias", raiz);
   for (const t of [itensT, vendasT]) {
     if (!(await t.existe())) throw new Error(`A tabela refined não existe em ${t.url}: construa o lakehouse antes (npm run lake -- build).`);
   }

@@ -7,6 +7,7 @@ import { promoverTrusted, type OpcoesTrusted, type ResultadoTrustedTabela } from
 
 export * from "./comum";
 export * from "./raw";
+export * from "./consultas";
 export * from "./refined";
 export * from "./trusted";
 

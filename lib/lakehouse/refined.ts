@@ -19,7 +19,8 @@
 // written and the build stops with the gate's report (ErroPortao).
 import { taxaCompativel, type Verificacao } from "../qualidade";
 import { FORA_DO_BRASIL, UFS, UFS_PERMITIDAS } from "../geo";
-import type { Linha, TabelaDelta } from "../lake";
+import type * as arrow from "apache-arrow";
+import { conformar, type Dados, type Linha, type TabelaDelta } from "../lake";
 import { lerColunas, tabela, type OpcoesLakehouse } from "./comum";
 import { tabelaRawDw } from "./raw";
 import { tabelaTrusted } from "./trusted";
@@ -68,6 +69,8 @@ export const ESQUEMA_VENDAS_DIARIAS = {
 
 const CAMPOS_ITEM = Object.keys(ESQUEMA_ITENS_POR_PESSOA).filter((c) => !c.startsWith("_"));
 const CAMPOS_DIARIA = Object.keys(ESQUEMA_VENDAS_DIARIAS).filter((c) => !c.startsWith("_"));
+/** Orders computed and compared per batch (bounded memory on a first build over millions of items). */
+const PEDIDOS_POR_LOTE = 100_000;
 
 export function tabelaRefined(nome: "itens_por_pessoa" | "vendas_diarias", raiz?: string): TabelaDelta {
   return tabela("refined", nome, raiz);
@@ -269,40 +272,48 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const CPF_OU_TELEFONE = /(^|\D)\d{10,13}(\D|$)/;
 const UFS_VALIDAS = new Set<string>([...UFS, FORA_DO_BRASIL]);
 
-function portao(linhas: Linha[], agora: number): RelatorioPortao {
+/** The gate, fed batch by batch; relatorio() once every row was seen. */
+function novoPortao(agora: number): { adicionar(linhas: Linha[]): void; relatorio(): RelatorioPortao } {
+  let n = 0;
   let pii = 0;
   let ufInvalida = 0;
   let itemDivergente = 0;
   let dataImpossivel = 0;
   let fraudes = 0;
   const vistos = new Set<number>();
-  for (const l of linhas) {
-    if (!HEX64.test(String(l.id_pessoa)) || [l.produto, l.categoria, l.dispositivo, l.geohash].some((v) => typeof v === "string" && CPF_OU_TELEFONE.test(v))) pii++;
-    if (l.uf === null || !UFS_VALIDAS.has(l.uf as string)) ufInvalida++;
-    const c = (v: unknown) => Math.round(Number(v) * 100);
-    if (c(l.valor_total) !== c(l.valor_unit) * (l.qtde as number)) itemDivergente++;
-    const ts = (l.ts_venda as Date).getTime();
-    if (ts < Date.UTC(2000, 0, 1) || ts > agora + 86_400_000) dataImpossivel++;
-    const id = Number(l.id_pedido);
-    if (vistos.has(id)) continue;
-    vistos.add(id);
-    if (l.regra_local || l.regra_dispositivo) fraudes++;
-  }
-  const n = linhas.length;
-  const taxa = vistos.size ? fraudes / vistos.size : 0;
-  const verificacoes: Verificacao[] = [
-    { nome: "sem dado pessoal em claro", ok: pii === 0, valor: `${pii} linha(s) com id_pessoa fora do formato de pseudônimo ou número de CPF/telefone`, esperado: "0" },
-    { nome: "UF conhecida", ok: ufInvalida === 0, valor: `${ufInvalida} linha(s) sem UF válida`, esperado: "0 (27 UFs ou 'fora do Brasil')" },
-    { nome: "item = qtde × valor_unit", ok: itemDivergente === 0, valor: `${itemDivergente} item(ns) divergente(s)`, esperado: "0" },
-    { nome: "data de venda possível", ok: dataImpossivel === 0, valor: `${dataImpossivel} linha(s) fora de 2000-01-01 … amanhã`, esperado: "0" },
-    {
-      nome: "taxa de fraude (regras) plausível",
-      ok: vistos.size === 0 || taxaCompativel(fraudes, vistos.size),
-      valor: `${fraudes} de ${vistos.size} pedido(s) = ${(taxa * 100).toFixed(2)}%`,
-      esperado: "compatível com 0,5% – 10% (Wilson 99,9%)",
+  const c = (v: unknown) => Math.round(Number(v) * 100);
+  return {
+    adicionar(linhas) {
+      n += linhas.length;
+      for (const l of linhas) {
+        if (!HEX64.test(String(l.id_pessoa)) || [l.produto, l.categoria, l.dispositivo, l.geohash].some((v) => typeof v === "string" && CPF_OU_TELEFONE.test(v))) pii++;
+        if (l.uf === null || !UFS_VALIDAS.has(l.uf as string)) ufInvalida++;
+        if (c(l.valor_total) !== c(l.valor_unit) * (l.qtde as number)) itemDivergente++;
+        const ts = (l.ts_venda as Date).getTime();
+        if (ts < Date.UTC(2000, 0, 1) || ts > agora + 86_400_000) dataImpossivel++;
+        const id = Number(l.id_pedido);
+        if (vistos.has(id)) continue;
+        vistos.add(id);
+        if (l.regra_local || l.regra_dispositivo) fraudes++;
+      }
     },
-  ];
-  return { ok: verificacoes.every((v) => v.ok), linhas: n, verificacoes };
+    relatorio() {
+      const taxa = vistos.size ? fraudes / vistos.size : 0;
+      const verificacoes: Verificacao[] = [
+        { nome: "sem dado pessoal em claro", ok: pii === 0, valor: `${pii} linha(s) com id_pessoa fora do formato de pseudônimo ou número de CPF/telefone`, esperado: "0" },
+        { nome: "UF conhecida", ok: ufInvalida === 0, valor: `${ufInvalida} linha(s) sem UF válida`, esperado: "0 (27 UFs ou 'fora do Brasil')" },
+        { nome: "item = qtde × valor_unit", ok: itemDivergente === 0, valor: `${itemDivergente} item(ns) divergente(s)`, esperado: "0" },
+        { nome: "data de venda possível", ok: dataImpossivel === 0, valor: `${dataImpossivel} linha(s) fora de 2000-01-01 … amanhã`, esperado: "0" },
+        {
+          nome: "taxa de fraude (regras) plausível",
+          ok: vistos.size === 0 || taxaCompativel(fraudes, vistos.size),
+          valor: `${fraudes} de ${vistos.size} pedido(s) = ${(taxa * 100).toFixed(2)}%`,
+          esperado: "compatível com 0,5% – 10% (Wilson 99,9%)",
+        },
+      ];
+      return { ok: verificacoes.every((v) => v.ok), linhas: n, verificacoes };
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -342,6 +353,23 @@ async function marcaDagua(t: TabelaDelta): Promise<number> {
   return m;
 }
 
+/** Upserts then deletes by key (two MERGEs: a rerun after a failure between them fixes the rest). */
+async function gravar(t: TabelaDelta, res: ResultadoRefinedTabela, chaves: string[], upserts: Dados | undefined, exclusoes: Linha[]): Promise<void> {
+  if (upserts) {
+    const r = await t.mesclar(upserts, { chaves, quandoCorresponder: "atualizar", quandoNaoCorresponder: "inserir" });
+    res.inseridas = r.linhasInseridas;
+    res.atualizadas = r.linhasAtualizadas;
+    res.commits++;
+    res.versao = r.versao;
+  }
+  if (exclusoes.length) {
+    const r = await t.mesclar(exclusoes, { chaves, quandoCorresponder: "excluir", quandoNaoCorresponder: "ignorar" });
+    res.excluidas = r.linhasExcluidas;
+    res.commits++;
+    res.versao = r.versao;
+  }
+}
+
 function vazio(t: TabelaDelta, nome: string, versao: number, criada: boolean): ResultadoRefinedTabela {
   return { tabela: nome, url: t.url, inseridas: 0, atualizadas: 0, excluidas: 0, commits: 0, versao, ...(criada ? { criada: true } : {}) };
 }
@@ -356,8 +384,7 @@ export async function construirRefined(opcoes: OpcoesRefined = {}): Promise<Resu
   const f = await lerFontes(raiz);
   opcoes.aoProgredir?.(`refined: ${f.pedidos.size} pedidos em trusted, marca d'água ${Number.isFinite(marca) ? new Date(marca).toISOString() : "(vazia)"}`);
 
-  // Items: all columns of the table are small; the predicate keeps only orders not yet settled
-  // would need the candidates first, and those depend on the items' own marks.
+  // Items: five narrow columns of every row (the candidates depend on the items' own marks).
   const itensTrusted = await colunas(tabelaTrusted("itens_pedidos", raiz), ["id_pedido", "id_produto", "qtde", "valor_total", "_promovido_em"]);
   const [iPed, iProd, iQtde, iValor, iMarca] = (itensTrusted ?? [[], [], [], [], []]) as [ArrayLike<bigint>, ArrayLike<number>, ArrayLike<number>, ArrayLike<number>, ArrayLike<bigint>];
 
@@ -370,7 +397,7 @@ export async function construirRefined(opcoes: OpcoesRefined = {}): Promise<Resu
   };
   if (catalogoMudou) for (const p of f.pedidosDaPessoa.keys()) pessoasTocadas.add(p);
   else {
-    for (const [id, p] of f.pedidos) if (p.marca > marca) pessoasTocadas.add(p.idPessoa);
+    for (const p of f.pedidos.values()) if (p.marca > marca) pessoasTocadas.add(p.idPessoa);
     for (const [id, a] of f.auditoria) if (a.marca > marca) tocarPedido(id);
     for (const [id, r] of f.rotulos) if (r.marca > marca) tocarPedido(id);
     for (const [id, p] of f.pessoas) if (p.marca > marca) pessoasTocadas.add(id);
@@ -396,25 +423,32 @@ export async function construirRefined(opcoes: OpcoesRefined = {}): Promise<Resu
   const retidos = new Set<number>();
   for (const id of candidatos) if ((somas.get(id) ?? 0) !== f.pedidos.get(id)!.centavos) retidos.add(id);
 
-  // The refined rows of the candidate orders, as they should be.
-  const refinadoEm = agora;
-  const calculadas = new Map<number, Linha>();
-  let aguardando = 0;
+  // Item rows by order (indices into the item columns), for the orders to recompute.
+  const itensDoPedido = new Map<number, number[]>();
   for (let i = 0; i < iPed.length; i++) {
+    const id = Number(iPed[i]);
+    if (!candidatos.has(id) || retidos.has(id)) continue;
+    const l = itensDoPedido.get(id);
+    if (l) l.push(i);
+    else itensDoPedido.set(id, [i]);
+  }
+  const refinadoEm = agora;
+  let aguardando = 0;
+  /** The refined row of item i, or undefined while its audit row, person or product is missing. */
+  const calcular = (i: number): Linha | undefined => {
     const idPedido = Number(iPed[i]);
-    if (!candidatos.has(idPedido) || retidos.has(idPedido)) continue;
     const p = f.pedidos.get(idPedido)!;
     const a = f.auditoria.get(idPedido);
     const pessoa = f.pessoas.get(p.idPessoa);
     const produto = f.produtos.get(iProd[i]!);
     if (!a || !pessoa || !produto) {
       aguardando++;
-      continue;
+      return undefined;
     }
     const categoria = produto.idCategoria === null ? undefined : f.categorias.get(produto.idCategoria);
     const rotulo = f.rotulos.get(idPedido);
     const idade = pessoa.nascimento === null ? null : idadeEm(pessoa.nascimento, p.tsVenda);
-    calculadas.set(chaveItem(idPedido, iProd[i]!), {
+    return {
       id_pedido: BigInt(idPedido),
       id_produto: iProd[i]!,
       id_pessoa: p.idPessoa,
@@ -437,70 +471,72 @@ export async function construirRefined(opcoes: OpcoesRefined = {}): Promise<Resu
       fraude_rotulada: rotulo?.fraude ?? null,
       _marca: new Date(Math.max(micros(iMarca[i]), p.marca, a.marca, pessoa.marca, produto.marca, categoria?.marca ?? -Infinity, rotulo?.marca ?? -Infinity)),
       _refinado_em: refinadoEm,
-    });
-  }
+    };
+  };
 
-  // What is stored for them, and stored rows whose order left trusted (deleted in the OLTP).
-  const versaoItens = (await tItens.instantaneo()).versao;
-  const upserts: Linha[] = [];
+  // Stored rows whose order left trusted (deleted in the OLTP) go away.
+  const instItens = await tItens.instantaneo();
   const exclusoes: Linha[] = [];
   const diasTocados = new Set<string>();
   const armazenadas = await colunas(tItens, ["id_pedido", "id_produto", "dt_venda"]);
-  const guardadas = new Map<number, string>();
   if (armazenadas) {
     const [ps, prs, dts] = armazenadas as [ArrayLike<bigint>, ArrayLike<number>, ArrayLike<number>];
     for (let i = 0; i < ps.length; i++) {
-      const id = Number(ps[i]);
-      const dia = diaDe(dts[i]!);
-      if (retidos.has(id)) continue;
-      if (candidatos.has(id)) guardadas.set(chaveItem(id, prs[i]!), dia);
-      else if (!f.pedidos.has(id)) {
-        exclusoes.push({ id_pedido: ps[i], id_produto: prs[i] });
-        diasTocados.add(dia);
-      }
+      if (f.pedidos.has(Number(ps[i]))) continue;
+      exclusoes.push({ id_pedido: ps[i], id_produto: prs[i] });
+      diasTocados.add(diaDe(dts[i]!));
     }
   }
-  if (guardadas.size) {
-    const dias = [...new Set(guardadas.values())];
-    const atuais = await tItens.linhas({ onde: [["dt_venda", "in", dias], ["id_pedido", "in", [...candidatos].map((x) => BigInt(x))]] });
-    const porChave = new Map(atuais.map((l) => [chaveItem(Number(l.id_pedido), l.id_produto as number), l]));
-    for (const [k, dia] of guardadas) {
+
+  // In batches of orders (in id order, so stored rows are found by id range): compute, compare
+  // with what is stored, keep only what differs as Arrow (compact), and feed the gate. Nothing
+  // is written before the gate has seen every row.
+  const ordem = [...itensDoPedido.keys()].sort((a, b) => a - b);
+  const porta = novoPortao(agora.getTime());
+  const novas: arrow.Table[] = [];
+  let aEscrever = 0;
+  for (let b = 0; b < ordem.length; b += PEDIDOS_POR_LOTE) {
+    const lote = ordem.slice(b, b + PEDIDOS_POR_LOTE);
+    const calculadas = new Map<number, Linha>();
+    for (const id of lote) {
+      for (const i of itensDoPedido.get(id)!) {
+        const l = calcular(i);
+        if (l) calculadas.set(chaveItem(id, iProd[i]!), l);
+      }
+    }
+    const noLote = new Set(lote);
+    const guardadas = armazenadas
+      ? await tItens.linhas({ onde: [["id_pedido", ">=", BigInt(lote[0]!)], ["id_pedido", "<=", BigInt(lote[lote.length - 1]!)]] })
+      : [];
+    const upserts: Linha[] = [];
+    for (const atual of guardadas) {
+      const id = Number(atual.id_pedido);
+      if (!noLote.has(id)) continue;
+      const k = chaveItem(id, atual.id_produto as number);
       const nova = calculadas.get(k);
-      const atual = porChave.get(k);
+      calculadas.delete(k);
+      const dia = (atual.dt_venda as Date).toISOString().slice(0, 10);
       if (!nova) {
-        if (atual) exclusoes.push({ id_pedido: atual.id_pedido, id_produto: atual.id_produto });
+        exclusoes.push({ id_pedido: atual.id_pedido, id_produto: atual.id_produto });
         diasTocados.add(dia);
-      } else if (!atual || assinatura(nova, CAMPOS_ITEM) !== assinatura(atual, CAMPOS_ITEM)) {
+      } else if (assinatura(nova, CAMPOS_ITEM) !== assinatura(atual, CAMPOS_ITEM)) {
         upserts.push(nova);
         diasTocados.add(dia);
-        diasTocados.add(nova.dt_venda as string);
       }
     }
-  }
-  for (const [k, nova] of calculadas) {
-    if (guardadas.has(k)) continue;
-    upserts.push(nova);
-    diasTocados.add(nova.dt_venda as string);
+    for (const nova of calculadas.values()) upserts.push(nova);
+    for (const l of upserts) diasTocados.add(l.dt_venda as string);
+    porta.adicionar(upserts);
+    if (upserts.length) novas.push(conformar(upserts, instItens.esquema));
+    aEscrever += upserts.length;
   }
 
-  const relatorio = portao(upserts, agora.getTime());
+  const relatorio = porta.relatorio();
   if (!relatorio.ok) throw new ErroPortao(relatorio);
 
-  const itens = vazio(tItens, "itens_por_pessoa", versaoItens, criadas.has("itens_por_pessoa"));
-  if (upserts.length) {
-    const r = await tItens.mesclar(upserts, { chaves: ["id_pedido", "id_produto"], quandoCorresponder: "atualizar", quandoNaoCorresponder: "inserir" });
-    itens.inseridas = r.linhasInseridas;
-    itens.atualizadas = r.linhasAtualizadas;
-    itens.commits++;
-    itens.versao = r.versao;
-  }
-  if (exclusoes.length) {
-    const r = await tItens.mesclar(exclusoes, { chaves: ["id_pedido", "id_produto"], quandoCorresponder: "excluir", quandoNaoCorresponder: "ignorar" });
-    itens.excluidas = r.linhasExcluidas;
-    itens.commits++;
-    itens.versao = r.versao;
-  }
-  opcoes.aoProgredir?.(`refined/itens_por_pessoa: ${upserts.length} gravadas, ${exclusoes.length} excluídas, ${aguardando} aguardando`);
+  const itens = vazio(tItens, "itens_por_pessoa", instItens.versao, criadas.has("itens_por_pessoa"));
+  await gravar(tItens, itens, ["id_pedido", "id_produto"], novas.length ? novas[0]!.concat(...novas.slice(1)) : undefined, exclusoes);
+  opcoes.aoProgredir?.(`refined/itens_por_pessoa: ${aEscrever} gravadas, ${exclusoes.length} excluídas, ${aguardando} aguardando`);
   const diarias = await atualizarDiarias(tItens, tDiarias, diasTocados, refinadoEm, criadas.has("vendas_diarias"));
   return { pedidosRecalculados: candidatos.size, itensAguardando: aguardando, pedidosRetidos: retidos.size, itens, diarias, portao: relatorio };
 }
@@ -568,18 +604,6 @@ async function atualizarDiarias(tItens: TabelaDelta, tDiarias: TabelaDelta, dias
   const porChave = new Map(atuais.map((l) => [chaveDe(l), l]));
   const upserts = [...novas].filter(([k, l]) => !porChave.has(k) || assinatura(l, CAMPOS_DIARIA) !== assinatura(porChave.get(k)!, CAMPOS_DIARIA)).map(([, l]) => l);
   const exclusoes = atuais.filter((l) => !novas.has(chaveDe(l))).map((l) => ({ dt_venda: l.dt_venda, uf: l.uf }));
-  if (upserts.length) {
-    const r = await tDiarias.mesclar(upserts, { chaves: ["dt_venda", "uf"], quandoCorresponder: "atualizar", quandoNaoCorresponder: "inserir" });
-    res.inseridas = r.linhasInseridas;
-    res.atualizadas = r.linhasAtualizadas;
-    res.commits++;
-    res.versao = r.versao;
-  }
-  if (exclusoes.length) {
-    const r = await tDiarias.mesclar(exclusoes, { chaves: ["dt_venda", "uf"], quandoCorresponder: "excluir", quandoNaoCorresponder: "ignorar" });
-    res.excluidas = r.linhasExcluidas;
-    res.commits++;
-    res.versao = r.versao;
-  }
+  await gravar(tDiarias, res, ["dt_venda", "uf"], upserts.length ? upserts : undefined, exclusoes);
   return res;
 }

@@ -272,9 +272,8 @@ async function promoverTabela(nome: TabelaOltp, opcoes: OpcoesTrusted, segredo: 
   const minimo = particoes.length && particoes.every((p) => w.has(p)) ? [...w.values()].reduce((a, b) => (b < a ? b : a)) : -1n;
   const depois = (p: number, o: bigint) => o > (w.get(p) ?? -1n);
   // Offsets waiting, read in slices of `lote` events (payloads are large) and folded into the
-  // last event per key; then one quarantine append and one MERGE per kind. One MERGE per slice
-  // would rewrite the growing table again and again: a first build over a million orders took
-  // 25 minutes that way.
+  // last event per key; written (quarantine append, upsert MERGE, delete MERGE) every
+  // CHAVES_POR_MERGE keys and at the end.
   const [ps, os] = (await lerColunas(raw, ["kafka_particao", "kafka_offset"], [["kafka_offset", ">", minimo]])) as [ArrayLike<number>, ArrayLike<bigint>];
   const pendentes: bigint[] = [];
   for (let i = 0; i < ps.length; i++) if (depois(ps[i]!, os[i]!)) pendentes.push(os[i]!);
@@ -298,6 +297,9 @@ async function promoverTabela(nome: TabelaOltp, opcoes: OpcoesTrusted, segredo: 
     res.eventos += linhas.length;
     acumular(linhas, acumulado);
     opcoes.aoProgredir?.(`trusted/${nome}: ${res.eventos} eventos lidos`);
+    // Bounded memory: write what was folded so far. Later events of the same keys simply
+    // update again (slices are applied in offset order).
+    if (acumulado.ultimos.size >= CHAVES_POR_MERGE) await aplicar(acumulado, { destino, quarentena, res });
   }
   await aplicar(acumulado, { destino, quarentena, res });
   res.versao = (await destino.instantaneo()).versao;
@@ -386,7 +388,10 @@ function acumular(eventos: EventoRaw[], x: Acumulado): void {
   }
 }
 
-/** Writes what was folded: quarantine first, then one upsert MERGE and one delete MERGE. */
+/** Distinct keys folded before a write: bounds the memory of a first build over millions of events. */
+const CHAVES_POR_MERGE = 300_000;
+
+/** Writes what was folded (quarantine first, then one upsert MERGE and one delete MERGE) and starts over. */
 async function aplicar(x: Acumulado, destino: { destino: TabelaDelta; quarentena: TabelaDelta; res: ResultadoTrustedTabela }): Promise<void> {
   const upserts: Linha[] = [];
   const exclusoes: Linha[] = [];
@@ -404,10 +409,13 @@ async function aplicar(x: Acumulado, destino: { destino: TabelaDelta; quarentena
     upserts.push({ ...u.linha, _kafka_particao: u.particao, _kafka_offset: u.offset, _op: u.op, _ts_evento: new Date(u.tsMs), _promovido_em: x.agora });
   }
   const { res } = destino;
+  const quarentenaNova = x.quarentena;
+  x.ultimos = new Map();
+  x.quarentena = [];
   // Quarantine first: if the MERGE fails, the rerun finds these rows there and skips them.
-  if (x.quarentena.length) {
-    await destino.quarentena.anexar(x.quarentena);
-    res.quarentena += x.quarentena.length;
+  if (quarentenaNova.length) {
+    await destino.quarentena.anexar(quarentenaNova);
+    res.quarentena += quarentenaNova.length;
     res.commits++;
   }
   if (upserts.length) {
