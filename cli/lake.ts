@@ -2,7 +2,7 @@
 // npm run lake -- spark [--prefixo P] [--memoria 2g]
 import { isDeepStrictEqual } from "node:util";
 import { rodarJobSpark } from "../stack/spark-job";
-import { consultasDoLakehouse, construirLakehouse, type CamadaBuild, type ResultadoRawTabela, type ResultadoRefinedTabela, type ResultadoTrustedTabela } from "../lib/lakehouse";
+import { consultasDoLakehouse, construirLakehouse, normalizarRaiz, type CamadaBuild, type ResultadoRawTabela, type ResultadoRefinedTabela, type ResultadoTrustedTabela } from "../lib/lakehouse";
 import { ErroDeUso, duracao, executar, fmt, lerArgumentos } from "./comum";
 
 const USO = `Uso: npm run lake -- build [--prefixo PREFIXO] [--camadas raw,trusted,refined] [--sem-cdc] [--sem-dw]
@@ -32,6 +32,15 @@ function linhaRaw(camada: string, r: ResultadoRawTabela): string {
   return `  ${camada}/${r.tabela}: +${fmt(r.linhas)} linhas em ${r.commits} commit(s), versão ${r.versao}${o}`;
 }
 
+/** --prefixo checked before anything is read or written (exit 2 on a bad one). */
+function prefixo(valor: string | undefined): string | undefined {
+  try {
+    return valor === undefined ? undefined : normalizarRaiz(valor);
+  } catch (e) {
+    throw new ErroDeUso((e as Error).message);
+  }
+}
+
 function linhaRefined(r: ResultadoRefinedTabela): string {
   if (r.commits === 0) return `  refined/${r.tabela}: ${r.criada ? "criada, vazia" : "nada novo"} (versão ${r.versao})`;
   return `  refined/${r.tabela}: ${fmt(r.inseridas)} inseridas, ${fmt(r.atualizadas)} atualizadas, ${fmt(r.excluidas)} excluídas — ${r.commits} commit(s), versão ${r.versao}`;
@@ -47,10 +56,11 @@ function linhaTrusted(r: ResultadoTrustedTabela): string {
 async function spark(): Promise<void> {
   const a = lerArgumentos({ prefixo: { type: "string" }, memoria: { type: "string" } }, USO);
   if (a.memoria !== undefined && !/^\d+[mg]$/.test(a.memoria)) throw new ErroDeUso(`--memoria inválida: "${a.memoria}". Esperado algo como 2g ou 512m.`);
-  console.log(`Rodando o job Spark de delta_lake/ sobre o lakehouse${a.prefixo ? ` sob ${a.prefixo}/` : ""}…`);
-  const r = await rodarJobSpark({ raiz: a.prefixo, memoria: a.memoria });
+  const raiz = prefixo(a.prefixo);
+  console.log(`Rodando o job Spark de delta_lake/ sobre o lakehouse${raiz ? ` sob ${raiz}/` : ""}…`);
+  const r = await rodarJobSpark({ raiz, memoria: a.memoria });
   console.log(r.relatorio);
-  const kit = await consultasDoLakehouse({ raiz: a.prefixo });
+  const kit = await consultasDoLakehouse({ raiz });
   const iguais = isDeepStrictEqual(r.resultado, kit);
   console.log(`Spark: ${fmt(r.segundos, 1)} s. ${iguais ? "Os números do Spark e do kit são iguais." : "ATENÇÃO: o Spark e o kit discordam."}`);
   if (!iguais) process.exitCode = 1;
@@ -73,9 +83,10 @@ async function build(): Promise<void> {
   for (const c of camadas) if (!["raw", "trusted", "refined"].includes(c)) throw new ErroDeUso(`--camadas inválido: "${c}". Esperado raw, trusted e/ou refined.`);
   const inicio = a["inicio-cdc"];
   if (inicio !== undefined && inicio !== "inicio" && inicio !== "fim") throw new ErroDeUso(`--inicio-cdc inválido: "${inicio}". Esperado inicio ou fim.`);
-  console.log(`Construindo o lakehouse${a.prefixo ? ` sob o prefixo ${a.prefixo}/` : ""} (${camadas.join(" → ")})…`);
+  const raiz = prefixo(a.prefixo);
+  console.log(`Construindo o lakehouse${raiz ? ` sob o prefixo ${raiz}/` : ""} (${camadas.join(" → ")})…`);
   const r = await construirLakehouse({
-    raiz: a.prefixo,
+    raiz,
     camadas: camadas as CamadaBuild[],
     semCdc: a["sem-cdc"],
     semDw: a["sem-dw"],

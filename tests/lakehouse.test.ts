@@ -7,6 +7,7 @@
 // (rows and _delta_log), a DW extract that matches the marts, a second build in a row that
 // writes no version, and the trusted → refined gate stopping a broken row.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { randomInt, randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { TABELAS_CAPTURADAS, posicoesFinais, prepararCaptura, registrarConector, topicoDaTabela } from "../lib/cdc";
@@ -330,4 +331,22 @@ describe("lakehouse: DW extracts", { timeout: 300_000 }, () => {
     assert.ok(r2.every((x) => x.commits === 0), json(r2));
     assert.deepEqual(await versoes(MODELOS.map((m) => tabelaRawDw(m, RAIZ))), antes);
   });
+});
+
+describe("npm run lake: bad input", () => {
+  const lake = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "cli/lake.ts", ...args], { cwd: config().root, encoding: "utf8" });
+
+  for (const [args, esperado] of [
+    [["limpar"], /comando desconhecido: limpar/],
+    [["build", "--camadas", "raw,ouro"], /--camadas inválido: "ouro"\. Esperado raw, trusted e\/ou refined\./],
+    [["build", "--inicio-cdc", "ontem"], /--inicio-cdc inválido: "ontem"\. Esperado inicio ou fim\./],
+    [["build", "--prefixo", "../fora"], /Prefixo inválido/],
+    [["spark", "--memoria", "muita"], /--memoria inválida: "muita"/],
+  ] as const) {
+    test(`${args.join(" ")} exits with a clear message and writes nothing`, () => {
+      const r = lake(...args);
+      assert.notEqual(r.status, 0, r.stdout);
+      assert.match(r.stderr, esperado);
+    });
+  }
 });

@@ -16,7 +16,9 @@ export interface OpcoesLakehouse {
 
 export function normalizarRaiz(raiz: string | undefined): string {
   const r = (raiz ?? "").replace(/^\/+|\/+$/g, "");
-  if (r && !/^[A-Za-z0-9._\-/]+$/.test(r)) throw new Error(`Prefixo inválido: '${r}'. Use letras, dígitos, '.', '_', '-' e '/'.`);
+  if (r && !r.split("/").every((parte) => /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(parte))) {
+    throw new Error(`Prefixo inválido: '${r}'. Use partes de letras, dígitos, '.', '_' e '-' separadas por '/' (sem '..' nem partes vazias).`);
+  }
   return r;
 }
 
