@@ -4,7 +4,7 @@
 import type * as arrow from "apache-arrow";
 import { leitor } from "./colunas";
 import { type Add, type StructType, ErroLake, descreverTipo } from "./protocolo";
-import { type Chave, campo, chaveDeEstatistica, compararChaves, lerParticao, mostrar, paraChave, valorDeChave } from "./tipos";
+import { type Chave, campo, chaveDeEstatistica, compararChaves, lerParticao, mostrar, paraChave, textoDeChave, valorDeChave } from "./tipos";
 
 export type Operador = "=" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not in" | "is null" | "is not null";
 export type Condicao = [coluna: string, operador: "is null" | "is not null"] | [coluna: string, operador: Operador, valor: unknown];
@@ -49,6 +49,23 @@ export function compilar(condicoes: Condicao[], esquema: StructType, particoes: 
   });
 }
 
+// A long "in" list (ids of thousands of orders) is checked per row and per file: as a set of
+// normalized keys and as a sorted array, built once per compiled condition.
+const conjuntos = new WeakMap<CondicaoCompilada, Set<string>>();
+const ordenacoes = new WeakMap<CondicaoCompilada, Chave[]>();
+
+function conjunto(c: CondicaoCompilada): Set<string> {
+  let s = conjuntos.get(c);
+  if (!s) conjuntos.set(c, (s = new Set(c.valores.map(textoDeChave))));
+  return s;
+}
+
+function emOrdem(c: CondicaoCompilada): Chave[] {
+  let o = ordenacoes.get(c);
+  if (!o) ordenacoes.set(c, (o = [...c.valores].sort(compararChaves)));
+  return o;
+}
+
 /** SQL semantics on one value: comparisons with null are false. */
 export function satisfaz(c: CondicaoCompilada, k: Chave | null): boolean {
   if (c.op === "is null") return k === null;
@@ -70,9 +87,9 @@ export function satisfaz(c: CondicaoCompilada, k: Chave | null): boolean {
     case ">=":
       return compararChaves(k, v) >= 0;
     case "in":
-      return c.valores.some((x) => compararChaves(k, x) === 0);
+      return conjunto(c).has(textoDeChave(k));
     case "not in":
-      return !c.valores.some((x) => compararChaves(k, x) === 0);
+      return !conjunto(c).has(textoDeChave(k));
   }
   return false;
 }
@@ -129,9 +146,19 @@ export function podeConter(add: Add, conds: CondicaoCompilada[], esquema: Struct
       case "=":
         if (abaixo(v!) || acima(v!)) return false;
         break;
-      case "in":
-        if (c.valores.every((x) => abaixo(x) || acima(x))) return false;
+      case "in": {
+        // The smallest listed value not below the file's min must not be above its max.
+        const ordenados = emOrdem(c);
+        let lo = 0;
+        let hi = ordenados.length;
+        while (lo < hi) {
+          const meio = (lo + hi) >> 1;
+          if (abaixo(ordenados[meio]!)) lo = meio + 1;
+          else hi = meio;
+        }
+        if (lo === ordenados.length || acima(ordenados[lo]!)) return false;
         break;
+      }
       case "<":
         if (min !== undefined && compararChaves(min, v!) >= 0) return false;
         break;

@@ -131,11 +131,17 @@ export async function particoes(t: TabelaDelta, coluna: string): Promise<{ valor
   return [...por.values()].sort((x, y) => x.valor.localeCompare(y.valor));
 }
 
-/** Rows as display values: bigint and Date as text. */
+/** A value for display: bigint as text, a Date at UTC midnight (a date column) as "YYYY-MM-DD", other instants as ISO text. */
+function exibir(v: unknown): unknown {
+  if (typeof v === "bigint") return v.toString();
+  if (!(v instanceof Date)) return v;
+  const iso = v.toISOString();
+  return iso.endsWith("T00:00:00.000Z") ? iso.slice(0, 10) : iso.replace(".000Z", "Z");
+}
+
+/** Rows as display values (see exibir). */
 export function paraExibir(linhas: readonly Linha[]): Record<string, unknown>[] {
-  return linhas.map((l) =>
-    Object.fromEntries(Object.entries(l).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v instanceof Date ? v.toISOString().replace(".000Z", "Z") : v])),
-  );
+  return linhas.map((l) => Object.fromEntries(Object.entries(l).map(([k, v]) => [k, exibir(v)])));
 }
 
 // -------------------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ export const ESQUEMA_VENDAS_DIARIAS = {
 const CAMPOS_ITEM = Object.keys(ESQUEMA_ITENS_POR_PESSOA).filter((c) => !c.startsWith("_"));
 const CAMPOS_DIARIA = Object.keys(ESQUEMA_VENDAS_DIARIAS).filter((c) => !c.startsWith("_"));
 /** Orders computed and compared per batch (bounded memory on a first build over millions of items). */
-const PEDIDOS_POR_LOTE = 100_000;
+const PEDIDOS_POR_LOTE = 50_000;
 
 export function tabelaRefined(nome: "itens_por_pessoa" | "vendas_diarias", raiz?: string): TabelaDelta {
   return tabela("refined", nome, raiz);
@@ -412,6 +412,8 @@ export async function construirRefined(opcoes: OpcoesRefined = {}): Promise<Resu
     for (const id of dispositivosNovos(ids, f)) novosDispositivos.add(id);
   }
 
+  opcoes.aoProgredir?.(`refined: ${pessoasTocadas.size} pessoa(s) com mudança desde a marca d'água, ${candidatos.size} pedido(s) a recalcular${catalogoMudou ? " (o catálogo mudou: todos)" : ""}`);
+
   // Orders whose items in trusted do not add up to their total are held back: some items are
   // still on their way (a transaction's events reach the topics one by one) or in quarantine.
   // What refined already holds for them stays as it was.
@@ -474,23 +476,32 @@ export async function construirRefined(opcoes: OpcoesRefined = {}): Promise<Resu
     };
   };
 
-  // Stored rows whose order left trusted (deleted in the OLTP) go away.
+  // Stored rows whose order left trusted (deleted in the OLTP) go away; for the orders to
+  // recompute, the days (partitions) where their stored rows are.
   const instItens = await tItens.instantaneo();
   const exclusoes: Linha[] = [];
   const diasTocados = new Set<string>();
+  const diasGuardados = new Map<number, Set<string>>();
   const armazenadas = await colunas(tItens, ["id_pedido", "id_produto", "dt_venda"]);
   if (armazenadas) {
     const [ps, prs, dts] = armazenadas as [ArrayLike<bigint>, ArrayLike<number>, ArrayLike<number>];
     for (let i = 0; i < ps.length; i++) {
-      if (f.pedidos.has(Number(ps[i]))) continue;
-      exclusoes.push({ id_pedido: ps[i], id_produto: prs[i] });
-      diasTocados.add(diaDe(dts[i]!));
+      const id = Number(ps[i]);
+      const dia = diaDe(dts[i]!);
+      if (!f.pedidos.has(id)) {
+        exclusoes.push({ dt_venda: dia, id_pedido: ps[i], id_produto: prs[i] });
+        diasTocados.add(dia);
+      } else if (itensDoPedido.has(id)) {
+        const d = diasGuardados.get(id);
+        if (d) d.add(dia);
+        else diasGuardados.set(id, new Set([dia]));
+      }
     }
   }
 
-  // In batches of orders (in id order, so stored rows are found by id range): compute, compare
-  // with what is stored, keep only what differs as Arrow (compact), and feed the gate. Nothing
-  // is written before the gate has seen every row.
+  // In batches of orders: compute, compare with what is stored (read from the orders' own
+  // partitions only), keep only what differs as Arrow (compact), and feed the gate. Nothing is
+  // written before the gate has seen every row.
   const ordem = [...itensDoPedido.keys()].sort((a, b) => a - b);
   const porta = novoPortao(agora.getTime());
   const novas: arrow.Table[] = [];
@@ -504,10 +515,11 @@ export async function construirRefined(opcoes: OpcoesRefined = {}): Promise<Resu
         if (l) calculadas.set(chaveItem(id, iProd[i]!), l);
       }
     }
-    const noLote = new Set(lote);
-    const guardadas = armazenadas
-      ? await tItens.linhas({ onde: [["id_pedido", ">=", BigInt(lote[0]!)], ["id_pedido", "<=", BigInt(lote[lote.length - 1]!)]] })
-      : [];
+    const comGuardadas = lote.filter((id) => diasGuardados.has(id));
+    const dias = [...new Set(comGuardadas.flatMap((id) => [...diasGuardados.get(id)!]))];
+    // By id list, not range: historical orders of one id range spread over every day.
+    const guardadas = comGuardadas.length ? await tItens.linhas({ onde: [["dt_venda", "in", dias], ["id_pedido", "in", comGuardadas.map(BigInt)]] }) : [];
+    const noLote = new Set(comGuardadas);
     const upserts: Linha[] = [];
     for (const atual of guardadas) {
       const id = Number(atual.id_pedido);
@@ -516,13 +528,13 @@ export async function construirRefined(opcoes: OpcoesRefined = {}): Promise<Resu
       const nova = calculadas.get(k);
       calculadas.delete(k);
       const dia = (atual.dt_venda as Date).toISOString().slice(0, 10);
-      if (!nova) {
-        exclusoes.push({ id_pedido: atual.id_pedido, id_produto: atual.id_produto });
-        diasTocados.add(dia);
-      } else if (assinatura(nova, CAMPOS_ITEM) !== assinatura(atual, CAMPOS_ITEM)) {
-        upserts.push(nova);
+      // The key includes the partition (MERGE then reads only the days involved): a row whose
+      // day changed is deleted from its old day and inserted in the new one.
+      if (!nova || nova.dt_venda !== dia) {
+        exclusoes.push({ dt_venda: dia, id_pedido: atual.id_pedido, id_produto: atual.id_produto });
         diasTocados.add(dia);
       }
+      if (nova && (nova.dt_venda !== dia || assinatura(nova, CAMPOS_ITEM) !== assinatura(atual, CAMPOS_ITEM))) upserts.push(nova);
     }
     for (const nova of calculadas.values()) upserts.push(nova);
     for (const l of upserts) diasTocados.add(l.dt_venda as string);
@@ -535,7 +547,7 @@ export async function construirRefined(opcoes: OpcoesRefined = {}): Promise<Resu
   if (!relatorio.ok) throw new ErroPortao(relatorio);
 
   const itens = vazio(tItens, "itens_por_pessoa", instItens.versao, criadas.has("itens_por_pessoa"));
-  await gravar(tItens, itens, ["id_pedido", "id_produto"], novas.length ? novas[0]!.concat(...novas.slice(1)) : undefined, exclusoes);
+  await gravar(tItens, itens, ["dt_venda", "id_pedido", "id_produto"], novas.length ? novas[0]!.concat(...novas.slice(1)) : undefined, exclusoes);
   opcoes.aoProgredir?.(`refined/itens_por_pessoa: ${aEscrever} gravadas, ${exclusoes.length} excluídas, ${aguardando} aguardando`);
   const diarias = await atualizarDiarias(tItens, tDiarias, diasTocados, refinadoEm, criadas.has("vendas_diarias"));
   return { pedidosRecalculados: candidatos.size, itensAguardando: aguardando, pedidosRetidos: retidos.size, itens, diarias, portao: relatorio };
