@@ -12,7 +12,7 @@ export type {
   ResultadoVacuum,
 } from "./tabela";
 export type { OpcoesLeitura, ResultadoLeitura } from "./leitura";
-export type { Condicao, Linha, Operador, Predicado } from "./condicoes";
+export { type Condicao, type Linha, type Operador, type Predicado, statsDe } from "./condicoes";
 export { type Dados, conformar } from "./colunas";
 export { type Armazenamento, ArmazenamentoS3, type InfoObjeto, type LocalTabela, clienteMinio, removerPrefixo } from "./armazenamento";
 export { type Instantaneo, carregarInstantaneo, lerAcoes, listarLog } from "./log";

@@ -12,7 +12,7 @@ import { randomUUID } from "node:crypto";
 import type { KafkaMessage } from "kafkajs";
 import { TABELAS_CAPTURADAS, clienteKafka, posicoesFinais, posicoesIniciais, topicoDaTabela, topicosExistentes, type Posicoes } from "../cdc";
 import { withClient } from "../db";
-import type { TabelaDelta } from "../lake";
+import { statsDe, type TabelaDelta } from "../lake";
 import { diaUtc, lerColunas, tabela, type OpcoesLakehouse } from "./comum";
 
 export const ESQUEMA_RAW_CDC = {
@@ -85,13 +85,30 @@ export async function proximasPosicoes(t: TabelaDelta): Promise<Record<number, b
   const prox: Record<number, bigint> = {};
   for (const [p, o] of Object.entries(inicial)) prox[Number(p)] = BigInt(o);
   if (inst.arquivos.size === 0) return prox;
-  const [ps, os] = (await lerColunas(t, ["kafka_particao", "kafka_offset"])) as [ArrayLike<number>, ArrayLike<bigint>];
-  for (let i = 0; i < ps.length; i++) {
-    const p = ps[i]!;
-    const o = os[i]! + 1n;
-    if (prox[p] === undefined || o > prox[p]!) prox[p] = o;
+  // The files are big (payloads): read only the offsets above a floor, from the newest files
+  // by their stats, lowering the floor until every partition with rows was seen.
+  let topo = -1n;
+  for (const a of inst.arquivos.values()) {
+    const v = statsDe(a)?.maxValues?.kafka_offset;
+    if (typeof v !== "number") {
+      topo = -1n; // a file without stats: read everything
+      break;
+    }
+    if (BigInt(v) > topo) topo = BigInt(v);
   }
-  return prox;
+  const particoes = Object.keys(inicial).map(Number);
+  for (let janela = 50_000n; ; janela *= 4n) {
+    const piso = topo - janela;
+    const [ps, os] = (await lerColunas(t, ["kafka_particao", "kafka_offset"], piso < 0n ? undefined : [["kafka_offset", ">", piso]])) as [ArrayLike<number>, ArrayLike<bigint>];
+    const vistas = new Set<number>();
+    for (let i = 0; i < ps.length; i++) {
+      const p = ps[i]!;
+      const o = os[i]! + 1n;
+      vistas.add(p);
+      if (prox[p] === undefined || o > prox[p]!) prox[p] = o;
+    }
+    if (piso < 0n || particoes.every((p) => vistas.has(p))) return prox;
+  }
 }
 
 interface MensagemBruta {
@@ -359,7 +376,17 @@ async function ultimaMarca(t: TabelaDelta, m: ModeloDw): Promise<ValorChave[] | 
   const inst = await t.instantaneo();
   const inicial = inst.metadata.configuration[PROP_MARCA_INICIAL];
   if (inst.arquivos.size === 0) return inicial ? [BigInt(inicial)] : undefined;
-  const cols = await lerColunas(t, ["_marca_us", ...m.chaves]);
+  // Only the files holding the greatest mark (from the log's stats) need reading.
+  let maior: bigint | undefined;
+  for (const a of inst.arquivos.values()) {
+    const v = statsDe(a)?.maxValues?._marca_us;
+    if (typeof v !== "number" && typeof v !== "string") {
+      maior = undefined;
+      break;
+    }
+    if (maior === undefined || BigInt(v) > maior) maior = BigInt(v);
+  }
+  const cols = await lerColunas(t, ["_marca_us", ...m.chaves], maior === undefined ? undefined : [["_marca_us", ">=", maior]]);
   let melhor: ValorChave[] | undefined;
   const n = cols[0]!.length;
   for (let j = 0; j < n; j++) {

@@ -20,7 +20,7 @@
 import { taxaCompativel, type Verificacao } from "../qualidade";
 import { FORA_DO_BRASIL, UFS, UFS_PERMITIDAS } from "../geo";
 import type * as arrow from "apache-arrow";
-import { conformar, type Dados, type Linha, type TabelaDelta } from "../lake";
+import { conformar, statsDe, type Dados, type Linha, type TabelaDelta } from "../lake";
 import { lerColunas, tabela, type OpcoesLakehouse } from "./comum";
 import { tabelaRawDw } from "./raw";
 import { tabelaTrusted } from "./trusted";
@@ -345,9 +345,8 @@ async function garantir(raiz: string | undefined): Promise<Set<string>> {
 async function marcaDagua(t: TabelaDelta): Promise<number> {
   let m = -Infinity;
   for (const a of (await t.instantaneo()).arquivos.values()) {
-    const s = a.stats ? (JSON.parse(a.stats) as { maxValues?: Record<string, string> }) : undefined;
-    const v = s?.maxValues?._marca;
-    if (v === undefined) return -Infinity; // no stats: recompute everything (still exact)
+    const v = statsDe(a)?.maxValues?._marca;
+    if (typeof v !== "string") return -Infinity; // no stats: recompute everything (still exact)
     m = Math.max(m, Date.parse(v));
   }
   return m;
