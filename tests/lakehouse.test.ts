@@ -84,6 +84,7 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
   let segundo: ResultadoBuild;
   let terceiro: ResultadoBuild;
   let primeiroDoBurst = 0;
+  let ultimoDoBurst = 0;
   const tempos: Record<string, number> = {};
 
   before(async () => {
@@ -98,6 +99,18 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
     tempos.build0 = (Date.now() - t) / 1000;
     const inicio = await posicoesFinais(TABELAS_CAPTURADAS.map(topicoDaTabela));
 
+    // A streaming burst (new people and orders, ≈5% fraud), then dbt loads it into the DW. First,
+    // so that the orders this file deletes at the end never reach the DW (its reconciliation
+    // tests would then miss them).
+    const [{ max }] = await query<{ max: string | null }>("oltp", "SELECT max(id)::text AS max FROM pedidos");
+    primeiroDoBurst = Number(max ?? 0) + 1;
+    const burst = await gerarStreaming({ ticks: 3, intervaloMs: 0, pessoasPorTick: 5, pedidosPorTick: 15, seed: randomInt(1, 1_000_000) });
+    const [{ n: doBurst, ultimo }] = await query<{ n: number; ultimo: string }>("oltp", "SELECT count(*)::int AS n, max(id)::text AS ultimo FROM pedidos WHERE id >= $1", [primeiroDoBurst]);
+    assert.equal(doBurst, burst.pedidos);
+    ultimoDoBurst = Number(ultimo);
+    const [{ n: itensDoBurst }] = await query<{ n: number }>("oltp", "SELECT count(*)::int AS n FROM itens_pedidos WHERE id_pedido BETWEEN $1 AND $2", [primeiroDoBurst, ultimoDoBurst]);
+    const r = await dbt(["run"], { caminhos: await caminhosDoDbt({ cacheDir: cacheDir(), repoRoot: config().root }), aoLinha: () => undefined });
+    assert.equal(r.codigo, 0, "dbt run");
     idA = await dados.pessoaNova();
     idB = await dados.pessoaNova();
     await withClient("oltp", async (c) => {
@@ -124,15 +137,6 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
       await c.query("INSERT INTO auditoria_pedidos (id_pedido, dispositivo, geohash, telefone) VALUES ($1, 'Samsung', '6gycfqp', $2)", [idPedido, telefone]);
       await c.query("COMMIT");
     });
-    // A streaming burst (new people and orders, ≈5% fraud), then dbt loads it into the DW.
-    const [{ max }] = await query<{ max: string | null }>("oltp", "SELECT max(id)::text AS max FROM pedidos");
-    primeiroDoBurst = Number(max ?? 0) + 1;
-    const burst = await gerarStreaming({ ticks: 3, intervaloMs: 0, pessoasPorTick: 5, pedidosPorTick: 15, seed: randomInt(1, 1_000_000) });
-    const [{ n: doBurst }] = await query<{ n: number }>("oltp", "SELECT count(*)::int AS n FROM pedidos WHERE id >= $1", [primeiroDoBurst]);
-    assert.equal(doBurst, burst.pedidos);
-    const [{ n: itensDoBurst }] = await query<{ n: number }>("oltp", "SELECT count(*)::int AS n FROM itens_pedidos WHERE id_pedido >= $1", [primeiroDoBurst]);
-    const r = await dbt(["run"], { caminhos: await caminhosDoDbt({ cacheDir: cacheDir(), repoRoot: config().root }), aoLinha: () => undefined });
-    assert.equal(r.codigo, 0, "dbt run");
     // Wait until the connector has published every change (pessoas: 2 c + u + d + tombstone).
     const esperado: Record<string, number> = {
       pessoas: 5 + burst.pessoasNovas,
@@ -217,8 +221,8 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
   test("no personal data in clear text in trusted or refined (rows and _delta_log)", async () => {
     const [{ nomes, cpfs }] = await query<{ nomes: string[]; cpfs: string[] }>(
       "oltp",
-      "SELECT array_agg(DISTINCT pe.nome) AS nomes, array_agg(DISTINCT pe.id::text) AS cpfs FROM pedidos p JOIN pessoas pe ON pe.id = p.id_pessoa WHERE p.id >= $1",
-      [primeiroDoBurst],
+      "SELECT array_agg(DISTINCT pe.nome) AS nomes, array_agg(DISTINCT pe.id::text) AS cpfs FROM pedidos p JOIN pessoas pe ON pe.id = p.id_pessoa WHERE p.id BETWEEN $1 AND $2",
+      [primeiroDoBurst, ultimoDoBurst],
     );
     const proibidos = [nomeA, nomeA2, nomeB, telefone, telefone.slice(1), String(idA), String(idB), ...nomes, ...cpfs];
     const tabelas = [...TABELAS_CAPTURADAS.map((n) => tabelaTrusted(n, RAIZ)), tabelaQuarentena(RAIZ), tabelaRefined("itens_por_pessoa", RAIZ), tabelaRefined("vendas_diarias", RAIZ)];
@@ -247,11 +251,11 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
       "oltp",
       `SELECT i.id_pedido::text, i.id_produto, (r.id_pedido IS NOT NULL) AS fraude
          FROM itens_pedidos i LEFT JOIN gabarito.rotulos_fraude r ON r.id_pedido = i.id_pedido
-        WHERE i.id_pedido >= $1 ORDER BY 1, 2`,
-      [primeiroDoBurst],
+        WHERE i.id_pedido BETWEEN $1 AND $2 ORDER BY 1, 2`,
+      [primeiroDoBurst, ultimoDoBurst],
     );
     assert.ok(oltp.length > 0);
-    const refined = (await tabelaRefined("itens_por_pessoa", RAIZ).linhas({ onde: [["id_pedido", ">=", primeiroDoBurst]] }))
+    const refined = (await tabelaRefined("itens_por_pessoa", RAIZ).linhas({ onde: [["id_pedido", ">=", primeiroDoBurst], ["id_pedido", "<=", ultimoDoBurst]] }))
       .map((l) => ({ id_pedido: String(l.id_pedido), id_produto: l.id_produto, fraude: l.fraude_rotulada }))
       .sort((a, b) => Number(a.id_pedido) - Number(b.id_pedido) || (a.id_produto as number) - (b.id_produto as number));
     assert.deepEqual(refined, oltp.map((l) => ({ id_pedido: l.id_pedido, id_produto: l.id_produto, fraude: l.fraude })));
@@ -285,7 +289,7 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
     const itens = tabelaTrusted("itens_pedidos", RAIZ);
     const refined = tabelaRefined("itens_por_pessoa", RAIZ);
     const antes = await versoes([refined, tabelaRefined("vendas_diarias", RAIZ)]);
-    const [alvo] = await itens.linhas({ onde: [["id_pedido", ">=", primeiroDoBurst]] });
+    const [alvo] = await itens.linhas({ onde: [["id_pedido", ">=", primeiroDoBurst], ["id_pedido", "<=", ultimoDoBurst]] });
     assert.ok(alvo);
     const boa = (await itens.instantaneo()).versao;
     // Someone writes an item straight into trusted whose total is off by one cent (and, for the

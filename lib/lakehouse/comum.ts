@@ -3,7 +3,7 @@
 // test (or an experiment) can build a whole lakehouse beside the student's without touching it.
 import { createHmac } from "node:crypto";
 import { config } from "../config";
-import { removerPrefixo, tabelaDelta, type TabelaDelta } from "../lake";
+import { removerPrefixo, tabelaDelta, type TabelaDelta } from "../lake/index";
 
 export type Camada = "raw" | "trusted" | "refined";
 

@@ -5,7 +5,7 @@
 // A test runs both and requires equal answers. Columns are read straight from Arrow (no row
 // objects) and decimals summed exactly as bigint cents.
 import { TABELAS_CAPTURADAS } from "../cdc";
-import type { TabelaDelta } from "../lake";
+import type { TabelaDelta } from "../lake/index";
 import { leitor } from "../lake/colunas";
 import type { OpcoesLakehouse } from "./comum";
 import { tabelaRawCdc } from "./raw";

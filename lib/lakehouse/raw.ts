@@ -12,7 +12,7 @@ import { randomUUID } from "node:crypto";
 import type { KafkaMessage } from "kafkajs";
 import { TABELAS_CAPTURADAS, clienteKafka, posicoesFinais, posicoesIniciais, topicoDaTabela, topicosExistentes, type Posicoes } from "../cdc";
 import { withClient } from "../db";
-import { statsDe, type TabelaDelta } from "../lake";
+import { statsDe, type TabelaDelta } from "../lake/index";
 import { diaUtc, lerColunas, tabela, type OpcoesLakehouse } from "./comum";
 
 export const ESQUEMA_RAW_CDC = {

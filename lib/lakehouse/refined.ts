@@ -20,7 +20,7 @@
 import { taxaCompativel, type Verificacao } from "../qualidade";
 import { FORA_DO_BRASIL, UFS, UFS_PERMITIDAS } from "../geo";
 import type * as arrow from "apache-arrow";
-import { conformar, statsDe, type Dados, type Linha, type TabelaDelta } from "../lake";
+import { conformar, statsDe, type Dados, type Linha, type TabelaDelta } from "../lake/index";
 import { lerColunas, tabela, type OpcoesLakehouse } from "./comum";
 import { tabelaRawDw } from "./raw";
 import { tabelaTrusted } from "./trusted";

@@ -12,7 +12,7 @@
 // table (dedup by partition and offset) and leave trusted: trusted holds only valid rows.
 import { FORA_DO_BRASIL, ufDoGeohash } from "../geo";
 import { TABELAS_CAPTURADAS, decodificar, type EventoCdc } from "../cdc";
-import type { Linha, TabelaDelta } from "../lake";
+import type { Linha, TabelaDelta } from "../lake/index";
 import { jsonSeguro, lerColunas, pseudonimizar, segredoPseudonimo, tabela, type Dominio, type OpcoesLakehouse } from "./comum";
 import { tabelaRawCdc } from "./raw";
 
