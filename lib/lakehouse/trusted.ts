@@ -392,7 +392,7 @@ function acumular(eventos: EventoRaw[], x: Acumulado): void {
 const CHAVES_POR_MERGE = 300_000;
 
 /** Writes what was folded (quarantine first, then one upsert MERGE and one delete MERGE) and starts over. */
-async function aplicar(x: Acumulado, destino: { destino: TabelaDelta; quarentena: TabelaDelta; res: ResultadoTrustedTabela }): Promise<void> {
+async function aplicar(x: Acumulado, alvo: { destino: TabelaDelta; quarentena: TabelaDelta; res: ResultadoTrustedTabela }): Promise<void> {
   const upserts: Linha[] = [];
   const exclusoes: Linha[] = [];
   for (const u of x.ultimos.values()) {
@@ -408,24 +408,24 @@ async function aplicar(x: Acumulado, destino: { destino: TabelaDelta; quarentena
     }
     upserts.push({ ...u.linha, _kafka_particao: u.particao, _kafka_offset: u.offset, _op: u.op, _ts_evento: new Date(u.tsMs), _promovido_em: x.agora });
   }
-  const { res } = destino;
+  const { destino, quarentena, res } = alvo;
   const quarentenaNova = x.quarentena;
   x.ultimos = new Map();
   x.quarentena = [];
   // Quarantine first: if the MERGE fails, the rerun finds these rows there and skips them.
   if (quarentenaNova.length) {
-    await destino.quarentena.anexar(quarentenaNova);
+    await quarentena.anexar(quarentenaNova);
     res.quarentena += quarentenaNova.length;
     res.commits++;
   }
   if (upserts.length) {
-    const r = await destino.destino.mesclar(upserts, { chaves: x.def.chaves, quandoCorresponder: "atualizar", quandoNaoCorresponder: "inserir" });
+    const r = await destino.mesclar(upserts, { chaves: x.def.chaves, quandoCorresponder: "atualizar", quandoNaoCorresponder: "inserir" });
     res.inseridas += r.linhasInseridas;
     res.atualizadas += r.linhasAtualizadas;
     if (r.tentativas > 0) res.commits++;
   }
   if (exclusoes.length) {
-    const r = await destino.destino.mesclar(exclusoes, { chaves: x.def.chaves, quandoCorresponder: "excluir", quandoNaoCorresponder: "ignorar" });
+    const r = await destino.mesclar(exclusoes, { chaves: x.def.chaves, quandoCorresponder: "excluir", quandoNaoCorresponder: "ignorar" });
     res.excluidas += r.linhasExcluidas;
     if (r.tentativas > 0) res.commits++;
   }
