@@ -992,12 +992,15 @@ export async function executarDetector(opts: OpcoesDetector = {}): Promise<Resum
         });
       }
       if (alertas.length) {
-        await prod.send({
-          topic: TOPICO_ALERTAS,
-          acks: -1,
-          messages: alertas.map((a) => ({ key: String(a.id_pedido), value: JSON.stringify(a) })),
-        });
-        if (gravarTabela) await gravarAlertas(db, alertas);
+        // Both must succeed before the offsets are committed; neither depends on the other.
+        await Promise.all([
+          prod.send({
+            topic: TOPICO_ALERTAS,
+            acks: -1,
+            messages: alertas.map((a) => ({ key: String(a.id_pedido), value: JSON.stringify(a) })),
+          }),
+          gravarTabela ? gravarAlertas(db, alertas) : undefined,
+        ]);
         for (const a of alertas) {
           prog.alertas++;
           for (const r of a.regras) prog.porRegra[r]++;
