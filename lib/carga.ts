@@ -5,7 +5,7 @@ import { once } from "node:events";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { formatarCentavos, novoEstado, paraCentavos, type EstadoPessoa, type PedidoPlanejado, type Produto } from "./generator";
-import type { Pessoa } from "./pessoas";
+import { DISPOSITIVOS, type Pessoa } from "./pessoas";
 
 /** Where the generators write: the OLTP tables' schema and the labels' schema. */
 export interface Destino {
@@ -76,6 +76,48 @@ async function copiar(client: pg.ClientBase, alvo: string, colunas: string[], li
   await once(stream, "finish");
 }
 
+/**
+ * Each generator plans from the state it loaded, so two of them running at once (a terminal's
+ * `npm run streaming` and a notebook's burst) could both pick the same "never used" device for
+ * a person, and the later order's label would lie. Write transactions are serialized per schema
+ * by an advisory lock (taken by the caller's transaction just before this), and each
+ * 'dispositivo' fraud is checked here against everything committed: a device the person already
+ * used, at any instant, is swapped for one still unused; with none left the order becomes a clean
+ * one on a device used before it, without a label. Adjusts `pedidos` in place.
+ */
+async function conferirDispositivosNovos(client: pg.ClientBase, pedidos: readonly PedidoPlanejado[], destino: Destino): Promise<void> {
+  const fraudes = pedidos.filter((p) => p.fraude === "dispositivo").sort((a, b) => a.dt_venda.getTime() - b.dt_venda.getTime());
+  if (fraudes.length === 0) return;
+  const { rows } = await client.query<{ id_pessoa: string; dispositivo: string; dt_venda: Date }>(
+    `SELECT pe.id_pessoa, a.dispositivo, pe.dt_venda
+       FROM ${tabela(client, destino.oltp, "pedidos")} pe
+       JOIN ${tabela(client, destino.oltp, "auditoria_pedidos")} a ON a.id_pedido = pe.id
+      WHERE pe.id_pessoa = ANY($1::bigint[])`,
+    [[...new Set(fraudes.map((p) => p.id_pessoa))]],
+  );
+  // Every use of a device by these people: committed rows, then this batch's own orders.
+  type Uso = { dispositivo: string; t: number; pedido?: PedidoPlanejado };
+  const usos = new Map<number, Uso[]>(fraudes.map((p) => [p.id_pessoa, []]));
+  for (const r of rows) usos.get(Number(r.id_pessoa))!.push({ dispositivo: r.dispositivo, t: r.dt_venda.getTime() });
+  for (const p of pedidos) usos.get(p.id_pessoa)?.push({ dispositivo: p.dispositivo, t: p.dt_venda.getTime(), pedido: p });
+  for (const p of fraudes) {
+    const t = p.dt_venda.getTime();
+    const outros = usos.get(p.id_pessoa)!.filter((u) => u.pedido !== p);
+    if (!outros.some((u) => u.dispositivo === p.dispositivo)) continue;
+    const livres = DISPOSITIVOS.filter((d) => !outros.some((u) => u.dispositivo === d));
+    const anterior = outros.find((u) => u.t < t);
+    if (livres.length > 0) {
+      p.dispositivo = livres[t % livres.length];
+    } else if (anterior) {
+      p.dispositivo = anterior.dispositivo;
+      p.fraude = undefined;
+    } else {
+      throw new Error(`Fraude de dispositivo planejada sem pedido anterior da pessoa ${p.id_pessoa}: erro do planejador.`);
+    }
+    usos.get(p.id_pessoa)!.find((u) => u.pedido === p)!.dispositivo = p.dispositivo;
+  }
+}
+
 export interface Lote {
   pedidos: number;
   itens: number;
@@ -98,6 +140,8 @@ export async function gravarPedidos(
     enquantoGrava?.();
     return lote;
   }
+  await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`liga_sudoers.geradores.${destino.oltp}`]);
+  await conferirDispositivosNovos(client, pedidos, destino);
   const { rows } = await client.query<{ id: number }>(
     "SELECT nextval(pg_get_serial_sequence($1, 'id')) AS id FROM generate_series(1, $2)",
     [tabela(client, destino.oltp, "pedidos"), pedidos.length],

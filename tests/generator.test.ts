@@ -16,6 +16,8 @@ import { join } from "node:path";
 const cfg = config();
 const SCHEMA = "teste_gerador";
 const destino: Destino = { oltp: SCHEMA, rotulos: SCHEMA };
+const SCHEMA_CONCORRENTE = "teste_geradores_juntos";
+const concorrente: Destino = { oltp: SCHEMA_CONCORRENTE, rotulos: SCHEMA_CONCORRENTE };
 
 async function contar(client: pg.ClientBase, schema: string): Promise<Record<string, number>> {
   const n: Record<string, number> = {};
@@ -139,6 +141,42 @@ describe("generators against PostgreSQL", () => {
     const auditoria = await withClient("oltp", (c) => auditarRotulos(c, destino));
     assert.equal(auditoria.rotuloSemQuebra, 0);
     assert.equal(auditoria.quebraSemRotulo, 0);
+  });
+});
+
+describe("generators writing at the same time", () => {
+  // Each generator plans from the state it loaded; at a high fraud rate two of them would pick
+  // the same "never used" device for the same person many times over. The write transactions
+  // take a lock and check their device frauds against what others committed meanwhile.
+  before(async () => {
+    await withClient("oltp", async (client) => {
+      await client.query(`DROP SCHEMA IF EXISTS ${SCHEMA_CONCORRENTE} CASCADE; CREATE SCHEMA ${SCHEMA_CONCORRENTE}; SET search_path TO ${SCHEMA_CONCORRENTE}`);
+      await applySqlDir(client, join(cfg.root, "postgresql-init"));
+      await client.query("RESET search_path");
+      await garantirRotulos(client, concorrente);
+    });
+    await garantirPessoas(200, 11, concorrente);
+    await gerarHistorico({ pedidos: 400, dias: 30, seed: 12, destino: concorrente });
+  });
+  after(async () => {
+    await withClient("oltp", (client) => client.query(`DROP SCHEMA IF EXISTS ${SCHEMA_CONCORRENTE} CASCADE`));
+  });
+
+  test("two streaming runs and a history run at once: every label still exact", async () => {
+    const rajada = { intervaloMs: 0, pessoasPorTick: 0, pedidosPorTick: 100, taxaFraude: 0.6, destino: concorrente };
+    const gerados = await Promise.all([
+      gerarStreaming({ ...rajada, ticks: 15, seed: 101 }),
+      gerarStreaming({ ...rajada, ticks: 15, seed: 102 }),
+      gerarHistorico({ pedidos: 1500, dias: 20, lote: 100, taxaFraude: 0.6, seed: 103, destino: concorrente }),
+    ]);
+    assert.deepEqual(gerados.map((g) => g.pedidos), [1500, 1500, 1500]);
+    const auditoria = await withClient("oltp", (c) => auditarRotulos(c, concorrente));
+    assert.ok(auditoria.rotulados.dispositivo > 600, JSON.stringify(auditoria.rotulados));
+    assert.equal(auditoria.rotuloSemQuebra, 0);
+    assert.equal(auditoria.quebraSemRotulo, 0);
+    const consistencia = await withClient("oltp", (c) => verificarConsistencia(c, concorrente));
+    assert.equal(consistencia.pedidos, 4900);
+    assert.equal(consistencia.semItens + consistencia.semAuditoria + consistencia.totalDivergente + consistencia.itemDivergente, 0);
   });
 });
 
