@@ -27,6 +27,21 @@ async function contar(client: pg.ClientBase, schema: string): Promise<Record<str
   return n;
 }
 
+/** The suite's own copy of the OLTP model (and labels) in schema `d.oltp`, dropped afterwards. */
+function schemaProprio(d: Destino): void {
+  before(async () => {
+    await withClient("oltp", async (client) => {
+      await client.query(`DROP SCHEMA IF EXISTS ${d.oltp} CASCADE; CREATE SCHEMA ${d.oltp}; SET search_path TO ${d.oltp}`);
+      await applySqlDir(client, join(cfg.root, "postgresql-init"));
+      await client.query("RESET search_path");
+      await garantirRotulos(client, d);
+    });
+  });
+  after(async () => {
+    await withClient("oltp", (client) => client.query(`DROP SCHEMA IF EXISTS ${d.oltp} CASCADE`));
+  });
+}
+
 /** Binomial bounds: k within 4 standard deviations of n·p. */
 function dentroDoBinomial(k: number, n: number, p: number): boolean {
   return Math.abs(k - n * p) <= 4 * Math.sqrt(n * p * (1 - p));
@@ -71,17 +86,7 @@ describe("pure parts", () => {
 });
 
 describe("generators against PostgreSQL", () => {
-  before(async () => {
-    await withClient("oltp", async (client) => {
-      await client.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE; CREATE SCHEMA ${SCHEMA}; SET search_path TO ${SCHEMA}`);
-      await applySqlDir(client, join(cfg.root, "postgresql-init"));
-      await client.query("RESET search_path");
-      await garantirRotulos(client, destino);
-    });
-  });
-  after(async () => {
-    await withClient("oltp", (client) => client.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`));
-  });
+  schemaProprio(destino);
 
   test("people top-up is idempotent", async () => {
     assert.equal(await garantirPessoas(300, 5, destino), 300);
@@ -148,18 +153,10 @@ describe("generators writing at the same time", () => {
   // Each generator plans from the state it loaded; at a high fraud rate two of them would pick
   // the same "never used" device for the same person many times over. The write transactions
   // take a lock and check their device frauds against what others committed meanwhile.
+  schemaProprio(concorrente);
   before(async () => {
-    await withClient("oltp", async (client) => {
-      await client.query(`DROP SCHEMA IF EXISTS ${SCHEMA_CONCORRENTE} CASCADE; CREATE SCHEMA ${SCHEMA_CONCORRENTE}; SET search_path TO ${SCHEMA_CONCORRENTE}`);
-      await applySqlDir(client, join(cfg.root, "postgresql-init"));
-      await client.query("RESET search_path");
-      await garantirRotulos(client, concorrente);
-    });
     await garantirPessoas(200, 11, concorrente);
     await gerarHistorico({ pedidos: 400, dias: 30, seed: 12, destino: concorrente });
-  });
-  after(async () => {
-    await withClient("oltp", (client) => client.query(`DROP SCHEMA IF EXISTS ${SCHEMA_CONCORRENTE} CASCADE`));
   });
 
   test("two streaming runs and a history run at once: every label still exact", async () => {
