@@ -8,6 +8,8 @@
 //   by delta-rs from the same Arrow data, then a one-day read of lib/lake's table.
 //   dbt [--pedidos 1000000] [--novos 10000]: tops the OLTP up to --pedidos orders, then a full
 //   `dbt build --full-refresh` and, after --novos more orders, an incremental `dbt build`.
+//   lakehouse [--pedidos 20000]: raw → trusted → refined built incrementally over a streaming
+//   burst, then a build with nothing new (see bench-lakehouse.ts).
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
@@ -30,13 +32,15 @@ import { prepararDw } from "../lib/dw";
 import { caminhosDoDbt } from "../stack/python";
 import { lakeEnv } from "../stack/lake-env";
 import { benchLake } from "./bench-lake";
+import { benchLakehouse } from "./bench-lakehouse";
 import { cacheDir } from "../stack/proc";
 import { ErroDeUso, executar, fmt, lerArgumentos, numero } from "./comum";
 
 const USO = `Uso: npm run bench -- generator [--pedidos 1000000] [--pessoas 10000] [--lote 5000]
        npm run bench -- cdc [--taxa 500] [--segundos 30]
        npm run bench -- dbt [--pedidos 1000000] [--novos 10000]
-       npm run bench -- lake [--linhas 1000000]`;
+       npm run bench -- lake [--linhas 1000000]
+       npm run bench -- lakehouse [--pedidos 20000]`;
 
 const TABELAS: [schema: "oltp" | "rotulos", tabela: string][] = [
   ["oltp", "pedidos"],
@@ -365,6 +369,9 @@ executar(async () => {
         files_read: l.arquivosLidos, files_total: l.arquivosTotais, bytes_read: l.bytesLidos, bytes_total: l.bytesTotais,
       }),
     );
+  } else if (nome === "lakehouse") {
+    const a = lerArgumentos({ pedidos: { type: "string" } }, USO);
+    console.log(JSON.stringify(await benchLakehouse(numero("pedidos", a.pedidos, 20_000))));
   } else {
     throw new ErroDeUso(nome ? `Benchmark desconhecido: "${nome}".\n\n${USO}` : USO);
   }

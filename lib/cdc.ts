@@ -634,6 +634,28 @@ export function posicoesIniciais(topicos: string[]): Promise<Posicoes> {
   return posicoes(topicos, "low");
 }
 
+/**
+ * Waits until each table's topic got at least `esperado[tabela]` messages after `desde` (end
+ * offsets taken before the changes were committed): Debezium publishes a moment after the commit.
+ */
+export async function esperarPublicacao(desde: Posicoes, esperado: Record<string, number>, timeoutMs = 90_000): Promise<void> {
+  const limite = Date.now() + timeoutMs;
+  const topicos = Object.keys(esperado).map(topicoDaTabela);
+  for (;;) {
+    const agora = await posicoesFinais(topicos);
+    const faltam = Object.entries(esperado).filter(([tabela, n]) => {
+      const topico = topicoDaTabela(tabela);
+      const publicadas = Object.entries(agora[topico]!).reduce((s, [p, o]) => s + Number(BigInt(o) - BigInt(desde[topico]?.[Number(p)] ?? "0")), 0);
+      return publicadas < n;
+    });
+    if (faltam.length === 0) return;
+    if (Date.now() > limite) {
+      throw new Error(`O Debezium não publicou as mudanças em ${Math.round(timeoutMs / 1000)} s: faltam eventos de ${faltam.map(([t]) => t).join(", ")}.`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 function semTopico(topico: string): Error {
   return new Error(`O tópico ${topico} não existe no Kafka: o conector já foi registrado e fez o snapshot? (registrarConector()).`);
 }

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { randomInt, randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { TABELAS_CAPTURADAS, posicoesFinais, prepararCaptura, registrarConector, topicoDaTabela } from "../lib/cdc";
+import { TABELAS_CAPTURADAS, esperarPublicacao, posicoesFinais, prepararCaptura, registrarConector, topicoDaTabela } from "../lib/cdc";
 import { query, withClient } from "../lib/db";
 import { DadosDeTeste } from "./apoio/oltp";
 import { LUGARES_FORA, LUGARES_PERMITIDOS, geohashesPerto, ufDoGeohash, type Lugar } from "../lib/geo";
@@ -100,18 +100,7 @@ describe("lakehouse: the Spark job answers what the kit answers", { timeout: 900
     });
     // Wait until the connector has published every change.
     const esperado: Record<string, number> = { pessoas: 2, pedidos: PEDIDOS.length, itens_pedidos: itensEsperados, auditoria_pedidos: PEDIDOS.length };
-    const limite = Date.now() + 90_000;
-    for (;;) {
-      const agora = await posicoesFinais(TABELAS_CAPTURADAS.map(topicoDaTabela));
-      const faltam = Object.entries(esperado).filter(([tab, n]) => {
-        const top = topicoDaTabela(tab);
-        const d = Object.entries(agora[top]!).reduce((s, [p, o]) => s + Number(BigInt(o) - BigInt(inicio[top]![Number(p)] ?? "0")), 0);
-        return d < n;
-      });
-      if (faltam.length === 0) break;
-      if (Date.now() > limite) throw new Error(`o Debezium não publicou as mudanças em 90 s: faltam ${faltam.map(([tab]) => tab).join(", ")}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await esperarPublicacao(inicio, esperado);
     t = Date.now();
     await construirLakehouse({ raiz: RAIZ, semDw: true });
     tempos.build1 = (Date.now() - t) / 1000;

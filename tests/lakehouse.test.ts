@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomInt, randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { TABELAS_CAPTURADAS, posicoesFinais, prepararCaptura, registrarConector, topicoDaTabela } from "../lib/cdc";
+import { TABELAS_CAPTURADAS, esperarPublicacao, posicoesFinais, prepararCaptura, registrarConector, topicoDaTabela } from "../lib/cdc";
 import { query, withClient } from "../lib/db";
 import { DadosDeTeste } from "./apoio/oltp";
 import { dbt } from "../lib/dbt";
@@ -144,18 +144,7 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
       itens_pedidos: 2 + itensDoBurst,
       auditoria_pedidos: 1 + burst.pedidos,
     };
-    const limite = Date.now() + 90_000;
-    for (;;) {
-      const agora = await posicoesFinais(TABELAS_CAPTURADAS.map(topicoDaTabela));
-      const faltam = Object.entries(esperado).filter(([tab, n]) => {
-        const top = topicoDaTabela(tab);
-        const d = Object.entries(agora[top]!).reduce((s, [p, o]) => s + Number(BigInt(o) - BigInt(inicio[top]![Number(p)] ?? "0")), 0);
-        return d < n;
-      });
-      if (faltam.length === 0) break;
-      if (Date.now() > limite) throw new Error(`o Debezium não publicou as mudanças em 90 s: faltam ${faltam.map(([t]) => t).join(", ")}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await esperarPublicacao(inicio, esperado);
     t = Date.now();
     segundo = await construirLakehouse(base);
     tempos.build1 = (Date.now() - t) / 1000;
