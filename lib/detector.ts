@@ -43,7 +43,8 @@
 //   Earlier TRANSACTIONS may not have reached the consumer yet: Debezium emits in commit
 //   order, but Kafka keeps no order across partitions. They are committed, though, so just
 //   before judging, the history of the people being judged is read again from the database
-//   and merged (minimums again). A safety net judges any complete order after
+//   and merged (minimums again) — only for orders whose verdict more history could change: a
+//   device already seen in use before the order can only stay "seen". A safety net judges any complete order after
 //   ESPERA_MAXIMA_MS anyway (counted in julgadosPorTempo).
 //
 // * Halves that will never meet. When a group resumes (or a new group starts at the end of the
@@ -465,13 +466,19 @@ export class MotorDeDeteccao {
 
   /**
    * The people whose orders colher(agora) would judge, among orders committed after the
-   * bootstrap: their history is to be refreshed from the database first (historicoDoBanco).
+   * bootstrap, and whose verdict unread history could still change: their history is to be
+   * refreshed from the database first (historicoDoBanco). History only lowers minimums, so an
+   * order whose device the state already saw in use before it stays clean of the device rule
+   * whatever else arrives; most orders are such, and skip the database.
    */
   pessoasAJulgar(agora = Date.now()): number[] {
     const pessoas = new Set<number>();
     for (const id of this.completos) {
       const p = this.pendentes.get(id)!;
-      if (this.julgavel(p, agora) && !p.pedido!.noEstadoInicial) pessoas.add(p.pedido!.id_pessoa);
+      const ped = p.pedido!;
+      if (!this.julgavel(p, agora) || ped.noEstadoInicial) continue;
+      const desde = this.estado.historico(ped.id_pessoa)?.dispositivos.get(p.auditoria!.dispositivo);
+      if (desde === undefined || desde >= ped.dt) pessoas.add(ped.id_pessoa);
     }
     return [...pessoas];
   }

@@ -169,6 +169,23 @@ describe("stream join (in memory)", () => {
     assert.deepEqual(m.pessoasAJulgar(), [], "nothing left to judge");
   });
 
+  test("only orders whose verdict unread history could change ask the database", () => {
+    const estado = new EstadoDispositivos();
+    estado.registrarDispositivo(9, "Iphone", us("2026-01-01T10:00:00Z"));
+    const m = new MotorDeDeteccao(estado);
+    m.receber("pedidos", pedido(7, 9, "2026-01-02T10:00:00Z", { txId: 90, ordem: 1 }));
+    m.receber("auditoria_pedidos", auditoria(7, "Iphone", SP, { txId: 90, ordem: 1 }));
+    assert.deepEqual(m.pessoasAJulgar(), [], "a device in use before the order: no device rule, whatever else arrives");
+    assert.deepEqual(resumo(m.colher()), { 7: [] });
+    m.receber("pedidos", pedido(8, 9, "2026-01-03T10:00:00Z", { txId: 91, ordem: 1 }));
+    m.receber("auditoria_pedidos", auditoria(8, "Nokia", SP, { txId: 91, ordem: 1 }));
+    m.receber("pedidos", pedido(10, 12, "2026-01-03T10:00:00Z", { txId: 92, ordem: 1 }));
+    m.receber("auditoria_pedidos", auditoria(10, "Iphone", SP, { txId: 92, ordem: 1 }));
+    assert.deepEqual(m.pessoasAJulgar().sort((a, b) => a - b), [9, 12], "a device unseen before, and a first order, may both change with history");
+    m.reforcarEstado([{ id_pessoa: 9, dispositivo: "Nokia", desde: us("2026-01-01T12:00:00Z") }]);
+    assert.deepEqual(resumo(m.colher()), { 8: [], 10: [] });
+  });
+
   test("the safety net judges a complete order whose predecessor never comes", () => {
     const m = new MotorDeDeteccao(new EstadoDispositivos(), undefined, 1000, 3000);
     m.receber("pedidos", pedido(5, 9, "2026-01-01T10:00:00Z", { txId: 70, ordem: 2 }), undefined, 0);
