@@ -44,8 +44,8 @@
 //   order, but Kafka keeps no order across partitions. They are committed, though, so just
 //   before judging, the history of the people being judged is read again from the database
 //   and merged (minimums again) — only for orders whose verdict more history could change: a
-//   device already seen in use before the order can only stay "seen". A safety net judges any complete order after
-//   ESPERA_MAXIMA_MS anyway (counted in julgadosPorTempo).
+//   device already seen in use before the order can only stay "seen". A safety net judges any
+//   complete order after ESPERA_MAXIMA_MS anyway (counted in julgadosPorTempo).
 //
 // * Halves that will never meet. When a group resumes (or a new group starts at the end of the
 //   topics) in the middle of an order's events, one half can lie before the offsets and never
