@@ -68,7 +68,7 @@ async function benchGerador(pedidos: number, pessoas: number, lote: number | und
     const gerador = await schemaNovo(client, "bench_gerador");
     const copia = await schemaNovo(client, "bench_copy");
     await garantirPessoas(pessoas, 7, gerador);
-    await client.query(`INSERT INTO bench_copy.pessoas SELECT * FROM bench_gerador.pessoas`);
+    await client.query(`INSERT INTO ${copia.oltp}.pessoas SELECT * FROM ${gerador.oltp}.pessoas`);
     console.log(`Gerando ${fmt(pedidos)} pedidos históricos para ${fmt(pessoas)} pessoas (schema bench_gerador)…`);
     const r = await gerarHistorico({ pedidos, seed: 42, destino: gerador, lote });
     const rss = process.resourceUsage().maxRSS / 1024;
@@ -76,15 +76,14 @@ async function benchGerador(pedidos: number, pessoas: number, lote: number | und
 
     // The very same rows, rendered by PostgreSQL itself, then loaded with plain COPY.
     for (const [, tabela] of TABELAS) {
-      const origem = tabela === "rotulos_fraude" ? `bench_gerador.rotulos_fraude` : `bench_gerador.${tabela}`;
       const colunas = tabela === "rotulos_fraude" ? "id_pedido, tipo, injetado_em" : "*";
-      await pipeline(client.query(copyTo(`COPY (SELECT ${colunas} FROM ${origem}) TO STDOUT`)), createWriteStream(join(dir, tabela)));
+      await pipeline(client.query(copyTo(`COPY (SELECT ${colunas} FROM ${gerador.oltp}.${tabela}) TO STDOUT`)), createWriteStream(join(dir, tabela)));
     }
     const inicio = Date.now();
     await client.query("BEGIN");
     for (const [, tabela] of TABELAS) {
       const colunas = tabela === "rotulos_fraude" ? "(id_pedido, tipo, injetado_em)" : "";
-      const stream = client.query(copyFrom(`COPY bench_copy.${tabela} ${colunas} FROM STDIN`));
+      const stream = client.query(copyFrom(`COPY ${copia.oltp}.${tabela} ${colunas} FROM STDIN`));
       createReadStream(join(dir, tabela)).pipe(stream);
       await once(stream, "finish");
     }
@@ -92,7 +91,7 @@ async function benchGerador(pedidos: number, pessoas: number, lote: number | und
     const copySegundos = (Date.now() - inicio) / 1000;
     const copyPorSegundo = r.pedidos / copySegundos;
     console.log(`  COPY puro das mesmas linhas: ${fmt(copySegundos, 1)} s → ${fmt(copyPorSegundo)} pedidos/s`);
-    const [contagem] = (await client.query(`SELECT (SELECT count(*) FROM bench_copy.pedidos) AS copia, (SELECT count(*) FROM bench_gerador.pedidos) AS gerador`)).rows;
+    const [contagem] = (await client.query(`SELECT (SELECT count(*) FROM ${copia.oltp}.pedidos) AS copia, (SELECT count(*) FROM ${gerador.oltp}.pedidos) AS gerador`)).rows;
     if (Number(contagem.copia) !== Number(contagem.gerador)) throw new Error(`contagens diferentes: ${JSON.stringify(contagem)}`);
     console.log(`  razão gerador/COPY: ${fmt(r.pedidosPorSegundo / copyPorSegundo, 2)}; pico de memória: ${fmt(rss)} MB`);
     return {

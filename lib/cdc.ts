@@ -6,7 +6,6 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kafka, logLevel, type Consumer, type KafkaMessage, type LogEntry } from "kafkajs";
-import pg from "pg";
 import { config } from "./config";
 import { applySqlDir, withClient } from "./db";
 
@@ -662,14 +661,15 @@ function semTopico(topico: string): Error {
 
 /**
  * Reads every message from `desde` (per topic and partition) up to the end offsets seen at the
- * call, plus — until `parar` says enough or timeoutMs passes — whatever arrives meanwhile when
- * `parar` is given. Bounded: returns what it has at the timeout. Uses a throwaway consumer group
- * that commits nothing (Kafka forgets it once it leaves).
+ * call, each through `converter` (null: left out), plus — until `parar` says enough or timeoutMs
+ * passes — whatever arrives meanwhile when `parar` is given. Bounded: returns what it has at the
+ * timeout. Uses a throwaway consumer group that commits nothing (Kafka forgets it once it leaves).
  */
-export async function lerDesde<T = Record<string, unknown>>(
+export async function lerFaixa<M>(
   desde: Posicoes,
-  opts: { timeoutMs?: number; parar?: (lidas: MensagemCdc<T>[]) => boolean } = {},
-): Promise<MensagemCdc<T>[]> {
+  converter: (topico: string, particao: number, m: KafkaMessage) => M | null,
+  opts: { timeoutMs?: number; parar?: (lidas: M[]) => boolean } = {},
+): Promise<M[]> {
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const topicos = Object.keys(desde);
   const fins = await posicoesFinais(topicos);
@@ -679,7 +679,7 @@ export async function lerDesde<T = Record<string, unknown>>(
       if (BigInt(fim) > BigInt(desde[t][Number(p)] ?? "0")) pendentes.add(`${t}/${p}`);
     }
   }
-  const lidas: MensagemCdc<T>[] = [];
+  const lidas: M[] = [];
   const bastou = () => (opts.parar ? opts.parar(lidas) : pendentes.size === 0);
   if (bastou() && !opts.parar) return lidas;
   const consumer = clienteKafka("liga-sudoers-cdc-leitor").consumer({
@@ -703,10 +703,12 @@ export async function lerDesde<T = Record<string, unknown>>(
         await consumer.run({
           autoCommit: false,
           eachMessage: async ({ topic, partition, message }) => {
-            if (BigInt(message.offset) < BigInt(desde[topic]?.[partition] ?? "0")) return;
-            lidas.push(mensagem<T>(topic, partition, message));
-            const chave = `${topic}/${partition}`;
-            if (BigInt(message.offset) + 1n >= BigInt(fins[topic][partition] ?? "0")) pendentes.delete(chave);
+            const offset = BigInt(message.offset);
+            const final = BigInt(fins[topic][partition] ?? "0");
+            if (offset < BigInt(desde[topic]?.[partition] ?? "0") || (!opts.parar && offset >= final)) return;
+            const convertida = converter(topic, partition, message);
+            if (convertida !== null) lidas.push(convertida);
+            if (offset + 1n >= final) pendentes.delete(`${topic}/${partition}`);
             if (bastou()) fim();
           },
         });
@@ -723,6 +725,15 @@ export async function lerDesde<T = Record<string, unknown>>(
   } finally {
     await consumer.disconnect();
   }
+  return lidas;
+}
+
+/** lerFaixa of change events, decoded, in write order (timestamp, partition, offset). */
+export async function lerDesde<T = Record<string, unknown>>(
+  desde: Posicoes,
+  opts: { timeoutMs?: number; parar?: (lidas: MensagemCdc<T>[]) => boolean } = {},
+): Promise<MensagemCdc<T>[]> {
+  const lidas = await lerFaixa(desde, (t, p, m) => mensagem<T>(t, p, m), opts);
   return lidas.sort((a, b) => a.timestamp - b.timestamp || a.particao - b.particao || Number(BigInt(a.offset) - BigInt(b.offset)));
 }
 

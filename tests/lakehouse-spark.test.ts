@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { randomInt, randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { TABELAS_CAPTURADAS, esperarPublicacao, posicoesFinais, prepararCaptura, registrarConector, topicoDaTabela } from "../lib/cdc";
-import { query, withClient } from "../lib/db";
+import { withClient } from "../lib/db";
 import { DadosDeTeste } from "./apoio/oltp";
 import { LUGARES_FORA, LUGARES_PERMITIDOS, geohashesPerto, ufDoGeohash, type Lugar } from "../lib/geo";
 import { construirLakehouse, removerRaiz } from "../lib/lakehouse";

@@ -12,7 +12,7 @@
 // Run: npx tsx --test tests/schema.test.ts   (OLTP_PORT=... etc. override .env.example)
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { readdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import pg from "pg";
 import { config } from "../lib/config";

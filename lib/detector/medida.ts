@@ -1,7 +1,6 @@
 // Measuring the detector against the answer key, and reading its alerts back.
-import { randomUUID } from "node:crypto";
 import { intervaloWilson, type Intervalo } from "../analises";
-import { clienteKafka } from "../cdc";
+import { clienteKafka, lerFaixa } from "../cdc";
 import { query, withClient } from "../db";
 import { ErroDeUso } from "../geradores";
 import { TOPICO_ALERTAS, garantirTopicoDeAlertas, politicaDoTopico, type Alerta, type FaixaDePedidos } from "./execucao";
@@ -142,62 +141,27 @@ export interface MensagemDeAlerta {
  * same key more than once (until compaction): count distinct keys, not messages.
  */
 export async function lerAlertas(desde: Record<number, string> = {}, opts: { timeoutMs?: number } = {}): Promise<MensagemDeAlerta[]> {
-  const kafka = clienteKafka("liga-sudoers-leitor-alertas");
-  const admin = kafka.admin();
+  const admin = clienteKafka("liga-sudoers-leitor-alertas").admin();
   await admin.connect();
-  let fins: Map<number, bigint>;
   try {
     await garantirTopicoDeAlertas(admin);
-    fins = new Map((await admin.fetchTopicOffsets(TOPICO_ALERTAS)).map((p) => [p.partition, BigInt(p.high)]));
   } finally {
     await admin.disconnect();
   }
-  const inicio = (p: number) => BigInt(desde[p] ?? "0");
-  const faltam = new Set([...fins].filter(([p, fim]) => fim > inicio(p)).map(([p]) => p));
-  const lidas: MensagemDeAlerta[] = [];
-  if (faltam.size === 0) return lidas;
-  // A throwaway group that commits nothing: Kafka forgets it once it leaves.
-  const consumer = kafka.consumer({ groupId: `liga-sudoers-leitor-alertas-${randomUUID()}`, maxWaitTimeInMs: 250 });
-  await consumer.connect();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, opts.timeoutMs ?? 15_000);
-      consumer.on(consumer.events.CRASH, (e) => {
-        clearTimeout(timer);
-        reject(e.payload.error);
-      });
-      (async () => {
-        await consumer.subscribe({ topic: TOPICO_ALERTAS, fromBeginning: true });
-        await consumer.run({
-          autoCommit: false,
-          eachMessage: async ({ partition, message }) => {
-            const fim = fins.get(partition) ?? 0n;
-            const offset = BigInt(message.offset);
-            if (offset < inicio(partition) || offset >= fim || !message.value) return;
-            lidas.push({
-              particao: partition,
-              offset: message.offset,
-              chave: message.key ? message.key.toString("utf8") : null,
-              alerta: JSON.parse(message.value.toString("utf8")) as Alerta,
-              timestamp: Number(message.timestamp),
-            });
-            if (offset + 1n >= fim) faltam.delete(partition);
-            if (faltam.size === 0) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        });
-        for (const p of fins.keys()) consumer.seek({ topic: TOPICO_ALERTAS, partition: p, offset: String(inicio(p)) });
-      })().catch((e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return lidas;
+  return lerFaixa(
+    { [TOPICO_ALERTAS]: desde },
+    (_topico, particao, m) =>
+      m.value
+        ? {
+            particao,
+            offset: m.offset,
+            chave: m.key ? m.key.toString("utf8") : null,
+            alerta: JSON.parse(m.value.toString("utf8")) as Alerta,
+            timestamp: Number(m.timestamp),
+          }
+        : null,
+    opts,
+  );
 }
 
 /** The current end offset of each partition of `fraude.alertas`: read from there to see only new alerts. */
