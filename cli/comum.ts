@@ -1,7 +1,8 @@
 // Shared plumbing of the kit's CLIs: strict flags with pt-BR errors, exit codes
-// (2 = bad input or unusable environment, 1 = unexpected failure), clean stop on signals.
+// (lib/erros codigoDeSaida: 2 = bad input or unusable environment, 1 = unexpected failure),
+// clean stop on signals.
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { ErroDeUso } from "../lib/geradores";
+import { codigoDeSaida, ErroDeUso } from "../lib/erros";
 
 export { ErroDeUso };
 
@@ -11,16 +12,32 @@ export function lerArgumentos<O extends Opcoes>(options: O, uso: string): Return
   try {
     return parseArgs({ args: process.argv.slice(2), options, strict: true, allowPositionals: false }).values;
   } catch (err) {
-    const mensagem = (err as Error).message;
-    const desconhecida = /Unknown option '([^']+)'/.exec(mensagem);
-    const semValor = /Option '([^']+?)(?: <value>)?' argument (?:is ambiguous|missing)/.exec(mensagem);
-    const motivo = desconhecida
-      ? `opção desconhecida: ${desconhecida[1]}`
-      : semValor
-        ? `valor ausente ou ambíguo para ${semValor[1]} (para um valor que começa com "-", use ${semValor[1]}=VALOR)`
-        : mensagem;
-    throw new ErroDeUso(`${motivo}\n\n${uso}`);
+    throw new ErroDeUso(`${motivoDoParseArgs(err, options)}\n\n${uso}`, { cause: err });
   }
+}
+
+/**
+ * Node's parseArgs tells what went wrong by its error `code`; the flag involved is found by
+ * looking the arguments up against the declared options, not by reading the English message.
+ */
+function motivoDoParseArgs(err: unknown, options: Opcoes): string {
+  const code = (err as { code?: string }).code;
+  const args = process.argv.slice(2);
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const flags = args.filter((a) => a.startsWith("-") && a !== "-" && a !== "--").map((a) => a.split("=")[0]!);
+    const conhecida = (f: string) => (f.startsWith("--") ? f.slice(2) in options : Object.values(options).some((o) => o.short === f.slice(1)));
+    return `opção desconhecida: ${flags.find((f) => !conhecida(f)) ?? flags.join(" ")}`;
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    // The string option whose value is missing: last argument, or followed by something dash-led.
+    const i = args.findIndex((a, j) => a.startsWith("--") && !a.includes("=") && options[a.slice(2)]?.type === "string" && (args[j + 1] ?? "-").startsWith("-"));
+    const comValor = i >= 0 ? args[i]! : "a opção";
+    return `valor ausente ou ambíguo para ${comValor} (para um valor que começa com "-", use ${comValor}=VALOR)`;
+  }
+  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+    return `argumento inesperado: ${args.find((a) => !a.startsWith("-")) ?? args.join(" ")} (todas as opções têm a forma --nome valor)`;
+  }
+  return (err as Error).message;
 }
 
 export function numero(nome: string, valor: string | undefined, padrao: number): number {
@@ -66,7 +83,7 @@ export function executar(main: () => Promise<void>): void {
     () => process.exit(0),
     (err: Error) => {
       console.error(`Erro: ${err.message}`);
-      process.exit(err instanceof ErroDeUso ? 2 : 1);
+      process.exit(codigoDeSaida(err));
     },
   );
 }

@@ -6,10 +6,8 @@ import { config } from "./config";
 import { emTransacao } from "./db";
 import { DESTINO_PADRAO, carregarCatalogo, carregarEstados, garantirRotulos, gravarPedidos, inserirPessoas, type Destino, type Lote } from "./carga";
 import { Planejador, instantesDeVenda, novoEstado, type PedidoPlanejado } from "./generator";
+import { ErroDeUso, ErroServicoFora } from "./erros";
 import { geradorDePessoas } from "./pessoas";
-
-/** Bad input or an unusable environment: the CLIs print the message and exit with code 2. */
-export class ErroDeUso extends Error {}
 
 export interface Totais {
   pedidos: number;
@@ -63,16 +61,19 @@ function exigirTaxa(valor: number | undefined): void {
   }
 }
 
-/** A connected client, or an ErroDeUso naming the server that could not be reached. */
+/** A connected client, or an ErroServicoFora naming the server that could not be reached. */
 export async function conectarOltp(): Promise<pg.Client> {
   const { oltp } = config();
   const client = new pg.Client({ ...oltp, connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
   } catch (err) {
-    throw new ErroDeUso(
+    throw new ErroServicoFora(
+      "postgres-oltp",
+      `postgresql://${oltp.host}:${oltp.port}/${oltp.database}`,
       `Não consegui conectar ao PostgreSQL OLTP em ${oltp.host}:${oltp.port} (banco ${oltp.database}): ${(err as Error).message}. ` +
         "A stack está no ar? Rode `npm run stack -- up` (ou `docker compose up -d`).",
+      { cause: err },
     );
   }
   return client;

@@ -4,7 +4,7 @@ import pg from "pg";
 import { clienteKafka, topicoDaTabela } from "../cdc";
 import { config } from "../config";
 import { emTransacao } from "../db";
-import { ErroDeUso } from "../geradores";
+import { ErroDeUso, ErroServicoFora } from "../erros";
 import type { Localizacao } from "../geo";
 import { EstadoDispositivos, Snapshot, type HistoricoDoBanco } from "./estado";
 import { MAX_PENDENTES_PADRAO, MotorDeDeteccao, type PedidoDoBanco, type TabelaDetector } from "./motor";
@@ -319,7 +319,12 @@ export async function executarDetector(opts: OpcoesDetector = {}): Promise<Resum
   try {
     await admin.connect();
   } catch (err) {
-    throw new ErroDeUso(`Não consegui conectar ao Kafka em ${k.brokers.join(", ")}: ${(err as Error).message}. A stack está no ar? Rode \`npm run stack -- up\`.`);
+    throw new ErroServicoFora(
+      "kafka",
+      k.brokers.join(","),
+      `Não consegui conectar ao Kafka em ${k.brokers.join(", ")}: ${(err as Error).message}. A stack está no ar? Rode \`npm run stack -- up\`.`,
+      { cause: err },
+    );
   }
   let client: pg.Client | undefined;
   let producer: Producer | undefined;
@@ -342,7 +347,12 @@ export async function executarDetector(opts: OpcoesDetector = {}): Promise<Resum
     try {
       await client.connect();
     } catch (err) {
-      throw new ErroDeUso(`Não consegui conectar ao PostgreSQL OLTP em ${oltp.host}:${oltp.port}: ${(err as Error).message}.`);
+      throw new ErroServicoFora(
+        "postgres-oltp",
+        `postgresql://${oltp.host}:${oltp.port}/${oltp.database}`,
+        `Não consegui conectar ao PostgreSQL OLTP em ${oltp.host}:${oltp.port}: ${(err as Error).message}.`,
+        { cause: err },
+      );
     }
     const db = client;
     if (gravarTabela) await garantirTabelasDeteccao(db);

@@ -2,7 +2,7 @@
 import { intervaloWilson, type Intervalo } from "../analises";
 import { clienteKafka, lerFaixa } from "../cdc";
 import { query, withClient } from "../db";
-import { ErroDeUso } from "../geradores";
+import { ErroDeUso } from "../erros";
 import { TOPICO_ALERTAS, garantirTopicoDeAlertas, politicaDoTopico, type Alerta, type FaixaDePedidos } from "./execucao";
 import type { Regra } from "./regras";
 

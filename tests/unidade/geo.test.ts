@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { booleanPointInPolygon } from "@turf/boolean-point-in-polygon";
 import ngeohash from "ngeohash";
-import { repoRoot } from "../lib/config";
+import { repoRoot } from "../../lib/config";
 import {
   DISTANCIA_LITORAL_KM,
   FORA_DO_BRASIL,
@@ -24,7 +24,7 @@ import {
   ufsGeoJSON,
   type Localizacao,
   type Lugar,
-} from "../lib/geo";
+} from "../../lib/geo";
 
 const dadosDir = join(repoRoot(), "lib", "data");
 

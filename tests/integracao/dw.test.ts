@@ -7,9 +7,9 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import ngeohash from "ngeohash";
 import type pg from "pg";
-import { config, type PgEndpoint } from "../lib/config";
-import { query, withClient } from "../lib/db";
-import { TABELAS_OLTP, prepararDw, type ResumoDw } from "../lib/dw";
+import { config, type PgEndpoint } from "../../lib/config";
+import { query, withClient } from "../../lib/db";
+import { TABELAS_OLTP, prepararDw, type ResumoDw } from "../../lib/dw";
 import {
   DISTANCIA_LITORAL_KM,
   LUGARES_FORA,
@@ -19,9 +19,9 @@ import {
   litoralGeoJSON,
   ufDoGeohash,
   ufsGeoJSON,
-} from "../lib/geo";
-import { garantirPessoas, gerarStreaming } from "../lib/geradores";
-import { criarRng, type Rng } from "../lib/random";
+} from "../../lib/geo";
+import { garantirPessoas, gerarStreaming } from "../../lib/geradores";
+import { criarRng, type Rng } from "../../lib/random";
 
 const cfg = config();
 const fdwNoOltp: PgEndpoint = { ...cfg.oltp, user: cfg.fdw.user, password: cfg.fdw.password };

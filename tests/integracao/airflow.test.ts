@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { config, loadEnv } from "../lib/config";
-import { airflowCommand, installAirflow, prepareAirflowDb, type AirflowInstall } from "../stack/airflow";
-import { cacheDir, capture, tail } from "../stack/proc";
+import { config, loadEnv } from "../../lib/config";
+import { airflowCommand, installAirflow, prepareAirflowDb, type AirflowInstall } from "../../stack/airflow";
+import { cacheDir, capture, tail } from "../../stack/proc";
 
 const cfg = config();
 const DAG_ID = "liga_sudoers_pipeline";

@@ -7,14 +7,14 @@
 import assert from "node:assert/strict";
 import { randomInt, randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { TABELAS_CAPTURADAS, esperarPublicacao, posicoesFinais, prepararCaptura, registrarConector, topicoDaTabela } from "../lib/cdc";
-import { withClient } from "../lib/db";
-import { DadosDeTeste } from "./apoio/oltp";
-import { LUGARES_FORA, LUGARES_PERMITIDOS, geohashesPerto, ufDoGeohash, type Lugar } from "../lib/geo";
-import { construirLakehouse, removerRaiz } from "../lib/lakehouse";
-import { consultasDoLakehouse, type ResultadoConsultas } from "../lib/lakehouse/consultas";
-import { criarRng } from "../lib/random";
-import { rodarJobSpark, type ResultadoJobSpark } from "../stack/spark-job";
+import { TABELAS_CAPTURADAS, esperarPublicacao, posicoesFinais, prepararCaptura, registrarConector, topicoDaTabela } from "../../lib/cdc";
+import { withClient } from "../../lib/db";
+import { DadosDeTeste } from "../apoio/oltp";
+import { LUGARES_FORA, LUGARES_PERMITIDOS, geohashesPerto, ufDoGeohash, type Lugar } from "../../lib/geo";
+import { construirLakehouse, removerRaiz } from "../../lib/lakehouse";
+import { consultasDoLakehouse, type ResultadoConsultas } from "../../lib/lakehouse/consultas";
+import { criarRng } from "../../lib/random";
+import { rodarJobSpark, type ResultadoJobSpark } from "../../stack/spark-job";
 
 const RAIZ = `_testes/spark-${randomUUID()}`;
 const dados = new DadosDeTeste();

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { buildConfig, loadEnv, repoRoot } from "../lib/config";
+import { buildConfig, loadEnv, repoRoot } from "../../lib/config";
 
 const root = repoRoot();
 
@@ -48,7 +48,7 @@ describe("lib/config", () => {
     const { execFileSync } = await import("node:child_process");
     const tracked = execFileSync("git", ["ls-files", "lib", "stack", "notebooks", "tests"], { cwd: root, encoding: "utf8" })
       .split("\n")
-      .filter((f) => /\.(ts|py|ipynb|properties|sh)$/.test(f) && f !== "tests/config.test.ts");
+      .filter((f) => /\.(ts|py|ipynb|properties|sh)$/.test(f) && f !== "tests/unidade/config.test.ts");
     const offenders: string[] = [];
     for (const file of tracked) {
       const text = readFileSync(join(root, file), "utf8");

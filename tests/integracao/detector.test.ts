@@ -6,9 +6,9 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import ngeohash from "ngeohash";
-import { clienteKafka, prepararCaptura, registrarConector, type EventoCdc } from "../lib/cdc";
-import { config } from "../lib/config";
-import { query } from "../lib/db";
+import { clienteKafka, prepararCaptura, registrarConector, type EventoCdc } from "../../lib/cdc";
+import { config } from "../../lib/config";
+import { query } from "../../lib/db";
 import {
   avaliarRegras,
   EstadoDispositivos,
@@ -23,9 +23,9 @@ import {
   type HistoricoDePessoa,
   type Julgamento,
   type TabelaDetector,
-} from "../lib/detector";
-import { ufDoGeohash } from "../lib/geo";
-import { gerarStreaming } from "../lib/geradores";
+} from "../../lib/detector";
+import { ufDoGeohash } from "../../lib/geo";
+import { gerarStreaming } from "../../lib/geradores";
 
 const cfg = config();
 const SP = ngeohash.encode(-23.5505, -46.6333, 7); // São Paulo (SP)

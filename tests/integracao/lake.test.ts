@@ -8,9 +8,9 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as arrow from "apache-arrow";
-import { config, repoRoot } from "../lib/config";
-import { lakeEnv } from "../stack/lake-env";
-import { conformar } from "../lib/lake/colunas";
+import { config, repoRoot } from "../../lib/config";
+import { lakeEnv } from "../../stack/lake-env";
+import { conformar } from "../../lib/lake/colunas";
 import {
   ArmazenamentoS3,
   ErroConflito,
@@ -21,7 +21,7 @@ import {
   removerPrefixo,
   tabelaDelta,
   type Linha,
-} from "../lib/lake";
+} from "../../lib/lake";
 
 const BUCKET = "raw";
 const PREFIXO = `_testes/${randomUUID()}`;

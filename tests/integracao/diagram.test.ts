@@ -1,11 +1,11 @@
 // Diagrams and tables the notebooks show: drawn from the live catalog and the configuration.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { config } from "../lib/config";
-import { withClient } from "../lib/db";
-import { architectureDot, erdDot, renderDot } from "../lib/diagram";
-import { htmlTable } from "../lib/display";
-import { TABELAS_OLTP, diagramaER } from "../lib/oltp";
+import { config } from "../../lib/config";
+import { withClient } from "../../lib/db";
+import { architectureDot, erdDot, renderDot } from "../../lib/diagram";
+import { htmlTable } from "../../lib/display";
+import { TABELAS_OLTP, diagramaER } from "../../lib/oltp";
 
 describe("lib/diagram", () => {
   test("the ERD has a box per OLTP table and an edge per foreign key, read from PostgreSQL", async () => {

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { test } from "node:test";
-import { repoRoot } from "../lib/config";
+import { repoRoot } from "../../lib/config";
 
 test("tsc --noEmit reports no error", { timeout: 5 * 60_000 }, () => {
   const root = repoRoot();

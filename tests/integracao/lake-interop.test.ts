@@ -9,8 +9,8 @@ import { createHash, randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import * as arrow from "apache-arrow";
 import * as pw from "parquet-wasm";
-import { type Condicao, type Linha, type TabelaDelta, clienteMinio, removerPrefixo, tabelaDelta } from "../lib/lake";
-import { lakeEnv, lakeInteropBatch, type LakeBatchResult } from "../stack/lake-env";
+import { type Condicao, type Linha, type TabelaDelta, clienteMinio, removerPrefixo, tabelaDelta } from "../../lib/lake";
+import { lakeEnv, lakeInteropBatch, type LakeBatchResult } from "../../stack/lake-env";
 
 const BUCKET = "raw";
 const PREFIXO = `_testes/${randomUUID()}`;

@@ -10,16 +10,16 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomInt, randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { TABELAS_CAPTURADAS, esperarPublicacao, posicoesFinais, prepararCaptura, registrarConector, topicoDaTabela } from "../lib/cdc";
-import { query, withClient } from "../lib/db";
-import { DadosDeTeste } from "./apoio/oltp";
-import { dbt } from "../lib/dbt";
-import { prepararDw } from "../lib/dw";
-import { gerarStreaming } from "../lib/geradores";
-import { cacheDir } from "../stack/proc";
-import { caminhosDoDbt } from "../stack/python";
-import { config } from "../lib/config";
-import { clienteMinio, type TabelaDelta } from "../lib/lake";
+import { TABELAS_CAPTURADAS, esperarPublicacao, posicoesFinais, prepararCaptura, registrarConector, topicoDaTabela } from "../../lib/cdc";
+import { query, withClient } from "../../lib/db";
+import { DadosDeTeste } from "../apoio/oltp";
+import { dbt } from "../../lib/dbt";
+import { prepararDw } from "../../lib/dw";
+import { gerarStreaming } from "../../lib/geradores";
+import { cacheDir } from "../../stack/proc";
+import { caminhosDoDbt } from "../../stack/python";
+import { config } from "../../lib/config";
+import { clienteMinio, type TabelaDelta } from "../../lib/lake";
 import {
   bucketDaCamada,
   construirLakehouse,
@@ -35,7 +35,7 @@ import {
   tabelaRefined,
   tabelaTrusted,
   type ResultadoBuild,
-} from "../lib/lakehouse";
+} from "../../lib/lakehouse";
 
 const RAIZ = `_testes/lakehouse-${randomUUID()}`;
 const SEGREDO = segredoPseudonimo();

@@ -4,11 +4,11 @@ import assert from "node:assert/strict";
 import { lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { basename, join } from "node:path";
 import { before, describe, test } from "node:test";
-import { config } from "../lib/config";
-import { contarLinhas } from "../lib/oltp";
-import { courseNotebooks, runNotebooks } from "../stack/notebooks";
-import { cacheDir } from "../stack/proc";
-import { installPython, installTslabKernel } from "../stack/python";
+import { config } from "../../lib/config";
+import { contarLinhas } from "../../lib/oltp";
+import { courseNotebooks, runNotebooks } from "../../stack/notebooks";
+import { cacheDir } from "../../stack/proc";
+import { installPython, installTslabKernel } from "../../stack/python";
 
 const cfg = config();
 const notebooks = courseNotebooks(cfg.root);

@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { repoRoot } from "../lib/config";
-import { barras, cores, dispersaoMapa, graficoSvg, linhaTemporal, type ColecaoGeoJson, type TopLevelSpec } from "../lib/viz";
+import { repoRoot } from "../../lib/config";
+import { barras, cores, dispersaoMapa, graficoSvg, linhaTemporal, type ColecaoGeoJson, type TopLevelSpec } from "../../lib/viz";
 
 /** The inside of the <g> that holds one mark's items, found by its class (e.g. "mark-rect role-mark"). */
 function grupo(svg: string, classe: string): string {

@@ -9,14 +9,14 @@
 // constraint found in pg_constraint must have a violation case below, and every NOT NULL
 // column gets a generated case; a new constraint without a test makes this file fail.
 //
-// Run: npx tsx --test tests/schema.test.ts   (OLTP_PORT=... etc. override .env.example)
+// Run: npx tsx --test tests/integracao/schema.test.ts   (OLTP_PORT=... etc. override .env.example)
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import pg from "pg";
-import { config } from "../lib/config";
-import { applySqlDir, sqlFiles } from "../lib/db";
+import { config } from "../../lib/config";
+import { applySqlDir, sqlFiles } from "../../lib/db";
 
 // ---------------------------------------------------------------------------------------
 

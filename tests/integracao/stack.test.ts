@@ -7,11 +7,11 @@ import { randomUUID } from "node:crypto";
 import { describe, test } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
 import { Client as MinioClient } from "minio";
-import { config } from "../lib/config";
-import { query } from "../lib/db";
-import { healthReport } from "../lib/health";
-import { SERVICES } from "../stack/services";
-import { isAlive, readPid, stackDirs } from "../stack/proc";
+import { config } from "../../lib/config";
+import { query } from "../../lib/db";
+import { healthReport } from "../../lib/health";
+import { SERVICES } from "../../stack/services";
+import { isAlive, readPid, stackDirs } from "../../stack/proc";
 
 const cfg = config();
 

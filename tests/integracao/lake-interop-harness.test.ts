@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { removerPrefixo } from "../lib/lake";
-import { lakeEnv, lakeInterop, lakeInteropBatch, type LakeBatchResult } from "../stack/lake-env";
+import { removerPrefixo } from "../../lib/lake";
+import { lakeEnv, lakeInterop, lakeInteropBatch, type LakeBatchResult } from "../../stack/lake-env";
 
 const BUCKET = "raw";
 const PREFIX = `_testes/${randomUUID()}`;

@@ -6,14 +6,14 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { before, describe, test } from "node:test";
-import { config } from "../lib/config";
-import { dbt, linhagem, linhagemSvg, resultadosDbt, type ExecucaoDbt } from "../lib/dbt";
-import { query } from "../lib/db";
-import { prepararDw } from "../lib/dw";
-import { garantirPessoas, gerarHistorico, gerarStreaming } from "../lib/geradores";
-import { taxaCompativel, verificarQualidade } from "../lib/qualidade";
-import { caminhosDoDbt } from "../stack/python";
-import { cacheDir } from "../stack/proc";
+import { config } from "../../lib/config";
+import { dbt, linhagem, linhagemSvg, resultadosDbt, type ExecucaoDbt } from "../../lib/dbt";
+import { query } from "../../lib/db";
+import { prepararDw } from "../../lib/dw";
+import { garantirPessoas, gerarHistorico, gerarStreaming } from "../../lib/geradores";
+import { taxaCompativel, verificarQualidade } from "../../lib/qualidade";
+import { caminhosDoDbt } from "../../stack/python";
+import { cacheDir } from "../../stack/proc";
 
 const cfg = config();
 let caminhos: string[] = [];

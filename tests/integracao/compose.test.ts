@@ -14,10 +14,10 @@ import {
   dockerConfigDir,
   installCompose,
   runCompose,
-} from "../stack/compose";
-import { cacheDir } from "../stack/proc";
+} from "../../stack/compose";
+import { cacheDir } from "../../stack/proc";
 
-const root = resolve(import.meta.dirname, "..");
+const root = resolve(import.meta.dirname, "..", "..");
 const envFile = join(root, ".env.example");
 const env = parse(readFileSync(envFile));
 const rawYaml = readFileSync(join(root, "docker-compose.yml"), "utf8");

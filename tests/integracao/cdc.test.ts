@@ -7,8 +7,8 @@ import { randomInt, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { config } from "../lib/config";
-import { query, withClient } from "../lib/db";
+import { config } from "../../lib/config";
+import { query, withClient } from "../../lib/db";
 import {
   CONECTOR,
   TABELAS_CAPTURADAS,
@@ -31,11 +31,11 @@ import {
   topicoDaTabela,
   ultimasMensagens,
   type MensagemCdc,
-} from "../lib/cdc";
-import { garantirRotulos } from "../lib/carga";
-import { garantirPessoas, gerarStreaming } from "../lib/geradores";
-import { stackDirs, stopByPid } from "../stack/proc";
-import { stackUp } from "../stack/services";
+} from "../../lib/cdc";
+import { garantirRotulos } from "../../lib/carga";
+import { garantirPessoas, gerarStreaming } from "../../lib/geradores";
+import { stackDirs, stopByPid } from "../../stack/proc";
+import { stackUp } from "../../stack/services";
 
 const cfg = config();
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
