@@ -20,11 +20,11 @@ import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import { config } from "../lib/config";
-import { applySqlDir, emTransacao } from "../lib/db";
+import { applySqlDir, inTransaction } from "../lib/db";
 import { carregarCatalogo, carregarEstados, garantirRotulos, gravarPedidos, type Destino } from "../lib/carga";
 import { clienteKafka, lerDesde, posicoesFinais, prepararCaptura, registrarConector, topicoDaTabela } from "../lib/cdc";
 import { carregarEstadoInicial, fimDosAlertas, MotorDeDeteccao, TOPICO_ALERTAS, type Alerta, type TabelaDetector } from "../lib/detector";
-import { Planejador, type PedidoPlanejado } from "../lib/generator";
+import { Planejador, type PedidoPlanejado } from "../lib/planejador";
 import { conectarOltp, garantirPessoas, gerarHistorico } from "../lib/geradores";
 import { dbt, type ExecucaoDbt } from "../lib/dbt";
 import { query } from "../lib/db";
@@ -180,7 +180,7 @@ async function benchCdc(taxa: number, segundos: number): Promise<Record<string, 
       if (agora < alvo) await pausa(alvo - agora);
       else if (agora - alvo > intervaloMs) atrasados++;
       const pedidos: PedidoPlanejado[] = Array.from({ length: porTick }, () => planejador.pedido(planejador.sortearPessoa(), new Date()));
-      const ids = await emTransacao(client, async () => {
+      const ids = await inTransaction(client, async () => {
         await gravarPedidos(client, pedidos);
         // This transaction's own rows (xmin), in id order = planning order.
         const { rows } = await client.query<{ id: number }>(

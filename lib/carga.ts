@@ -4,7 +4,7 @@
 import { once } from "node:events";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
-import { formatarCentavos, novoEstado, paraCentavos, type EstadoPessoa, type PedidoPlanejado, type Produto } from "./generator";
+import { formatarCentavos, novoEstado, paraCentavos, type EstadoPessoa, type PedidoPlanejado, type Produto } from "./planejador";
 import { DISPOSITIVOS, type Pessoa } from "./pessoas";
 
 /** Where the generators write: the OLTP tables' schema and the labels' schema. */

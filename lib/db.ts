@@ -69,7 +69,7 @@ export async function applySqlDir(client: pg.ClientBase, dir: string, settings: 
 }
 
 /** Runs `work` in a transaction on `client`: COMMIT when it resolves, ROLLBACK when it throws. */
-export async function emTransacao<T>(client: pg.ClientBase, work: () => Promise<T>): Promise<T> {
+export async function inTransaction<T>(client: pg.ClientBase, work: () => Promise<T>): Promise<T> {
   await client.query("BEGIN");
   try {
     const result = await work();

@@ -90,7 +90,7 @@ export function architectureDot(cfg: Config): string {
     '  graph [rankdir=TB, fontname="Helvetica", nodesep=0.35, ranksep=0.45, size="10,8"];',
     '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];',
     '  edge [fontname="Helvetica", fontsize=9];',
-    svc("gen", "Geradores (lib/generator)", "histórico e streaming", "#fff2cc"),
+    svc("gen", "Geradores (lib/geradores)", "histórico e streaming", "#fff2cc"),
     svc("oltp", "PostgreSQL OLTP (3FN)", `${cfg.oltp.host}:${cfg.oltp.port}`, "#dae8fc"),
     svc("connect", "Kafka Connect + Debezium", `${cfg.connect.host}:${cfg.connect.port}`, "#e1d5e7"),
     svc("kafka", "Apache Kafka (KRaft)", cfg.kafka.brokers.join(","), "#e1d5e7"),

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type pg from "pg";
 import { garantirRotulos } from "./carga";
 import { config } from "./config";
-import { applySqlDir, emTransacao, withClient } from "./db";
+import { applySqlDir, inTransaction, withClient } from "./db";
 import { DISTANCIA_LITORAL_KM, litoralGeoJSON, ufsGeoJSON } from "./geo";
 
 /** The six store tables the DW reads from the OLTP (schema oltp of the DW). */
@@ -30,7 +30,7 @@ function pasta(...partes: string[]): string {
 export async function carregarGeo(client: pg.ClientBase): Promise<{ ufs: number; litorais: number }> {
   const ufs = JSON.stringify(ufsGeoJSON());
   const litoral = JSON.stringify(litoralGeoJSON());
-  return emTransacao(client, async () => {
+  return inTransaction(client, async () => {
     await client.query("DELETE FROM geo.litoral");
     await client.query("DELETE FROM geo.ufs");
     const u = await client.query(

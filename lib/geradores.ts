@@ -3,9 +3,9 @@
 // or tick is one transaction: an order never exists without its items, audit row and label.
 import pg from "pg";
 import { config } from "./config";
-import { emTransacao } from "./db";
+import { inTransaction } from "./db";
 import { DESTINO_PADRAO, carregarCatalogo, carregarEstados, garantirRotulos, gravarPedidos, inserirPessoas, type Destino, type Lote } from "./carga";
-import { Planejador, instantesDeVenda, novoEstado, type PedidoPlanejado } from "./generator";
+import { Planejador, instantesDeVenda, novoEstado, type PedidoPlanejado } from "./planejador";
 import { ErroDeUso, ErroServicoFora } from "./erros";
 import { geradorDePessoas } from "./pessoas";
 
@@ -147,7 +147,7 @@ export async function gerarHistorico(opts: OpcoesHistorico): Promise<Progresso> 
     let atual = planejar();
     while (atual.length > 0) {
       let proximo: PedidoPlanejado[] = [];
-      somar(totais, await emTransacao(client, () => gravarPedidos(client, atual, destino, () => (proximo = planejar()))));
+      somar(totais, await inTransaction(client, () => gravarPedidos(client, atual, destino, () => (proximo = planejar()))));
       opts.aoProgredir?.(progresso(totais, inicio));
       if (opts.deveParar?.()) break;
       atual = proximo;
@@ -181,7 +181,7 @@ export async function gerarStreaming(opts: OpcoesStreaming = {}): Promise<Progre
       (opts.deveParar?.() ?? false);
     let tick = 0;
     while (!acabou()) {
-      const novas = await emTransacao(client, async () => {
+      const novas = await inTransaction(client, async () => {
         const inseridas = await inserirPessoas(client, Array.from({ length: opts.pessoasPorTick ?? 10 }, () => pessoas.proxima()), destino);
         const pedidos: PedidoPlanejado[] = [];
         for (const pessoa of inseridas) planejador.adicionar(novoEstado(pessoa));

@@ -9,10 +9,10 @@ export type ServiceName = "postgres-oltp" | "postgres-dw" | "kafka" | "connect" 
 export interface Health {
   service: ServiceName;
   /** What the service is for, in the course's words. */
-  papel: string;
-  endereco: string;
+  role: string;
+  address: string;
   ok: boolean;
-  detalhe: string;
+  detail: string;
   ms: number;
 }
 
@@ -20,16 +20,16 @@ const TIMEOUT_MS = 3000;
 
 async function timed(
   service: ServiceName,
-  papel: string,
-  endereco: string,
+  role: string,
+  address: string,
   probe: () => Promise<string>,
 ): Promise<Health> {
   const started = Date.now();
   try {
-    const detalhe = await probe();
-    return { service, papel, endereco, ok: true, detalhe, ms: Date.now() - started };
+    const detail = await probe();
+    return { service, role, address, ok: true, detail, ms: Date.now() - started };
   } catch (err) {
-    return { service, papel, endereco, ok: false, detalhe: (err as Error).message || String(err), ms: Date.now() - started };
+    return { service, role, address, ok: false, detail: (err as Error).message || String(err), ms: Date.now() - started };
   }
 }
 
@@ -135,7 +135,7 @@ export function exigirTudoNoAr(report: Health[]): void {
   const down = report.filter((h) => !h.ok);
   if (down.length) {
     throw new Error(
-      `Serviços fora do ar: ${down.map((h) => `${h.service} (${h.detalhe})`).join("; ")}. ` +
+      `Serviços fora do ar: ${down.map((h) => `${h.service} (${h.detail})`).join("; ")}. ` +
         "Rode `npm run stack -- up` (ou `docker compose up -d`) e veja `npm run stack -- logs`.",
     );
   }

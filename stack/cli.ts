@@ -7,7 +7,7 @@ import { logFile, stackDirs, tail } from "./proc";
 import { SERVICES, stackDown, stackUp } from "./services";
 
 function printHealth(report: Health[], logs: (service: string) => string): void {
-  const rows = report.map((h) => [h.ok ? "ok" : "FALHA", h.service, h.endereco, h.ok ? h.detalhe : h.detalhe.split("\n")[0], logs(h.service)]);
+  const rows = report.map((h) => [h.ok ? "ok" : "FALHA", h.service, h.address, h.ok ? h.detail : h.detail.split("\n")[0], logs(h.service)]);
   const header = ["estado", "serviço", "endereço", "detalhe", "log"];
   const widths = header.map((_, i) => Math.max(header[i].length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();

@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const cfg = config();
   const report = await stackUp(cfg, stackDirs(cfg.root));
   const down = report.filter((h) => !h.ok);
-  if (down.length) throw new Error(`Serviços fora do ar: ${down.map((h) => `${h.service} (${h.detalhe})`).join("; ")}`);
+  if (down.length) throw new Error(`Serviços fora do ar: ${down.map((h) => `${h.service} (${h.detail})`).join("; ")}`);
   const { python, jupyterPath } = await installAll(cfg);
   const notebooks = courseNotebooks(cfg.root);
   console.log(`Executando ${notebooks.length} notebooks com o kernel tslab…`);

@@ -50,7 +50,7 @@ async function main(): Promise<number> {
     const report = await stackUp(cfg, stackDirs(cfg.root));
     const down = report.filter((h) => !h.ok);
     if (down.length) {
-      console.error(`Serviços fora do ar: ${down.map((h) => `${h.service} (${h.detalhe})`).join("; ")}`);
+      console.error(`Serviços fora do ar: ${down.map((h) => `${h.service} (${h.detail})`).join("; ")}`);
       return 1;
     }
     console.log(`\n— testes de integração (${integration.length} arquivos, contra os serviços reais) —\n`);

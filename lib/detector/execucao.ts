@@ -3,7 +3,7 @@ import { Partitioners, type Admin, type ConfigResourceTypes, type Consumer, type
 import pg from "pg";
 import { clienteKafka, topicoDaTabela } from "../cdc";
 import { config } from "../config";
-import { emTransacao } from "../db";
+import { inTransaction } from "../db";
 import { ErroDeUso, ErroServicoFora } from "../erros";
 import type { Localizacao } from "../geo";
 import { EstadoDispositivos, Snapshot, type HistoricoDoBanco } from "./estado";
@@ -107,7 +107,7 @@ function topicosDeEntrada(): { topicos: string[]; tabelaDe: (topico: string) => 
 
 /** The schema of the detector's own tables (outside the store's model and the answer key). */
 export async function garantirTabelasDeteccao(client: pg.ClientBase): Promise<void> {
-  await emTransacao(client, async () => {
+  await inTransaction(client, async () => {
     // Serialises concurrent detectors creating the schema (CREATE … IF NOT EXISTS can still race).
     await client.query("SELECT pg_advisory_xact_lock(hashtext('liga_sudoers.deteccao'))");
     await client.query(`

@@ -10,7 +10,7 @@ import { DESTINO_PADRAO, garantirRotulos, type Destino } from "../../lib/carga";
 import { auditarRotulos, verificarConsistencia } from "../../lib/fraude";
 import { garantirPessoas, gerarHistorico, gerarStreaming } from "../../lib/geradores";
 import { cpfValido, geradorDePessoas, idade } from "../../lib/pessoas";
-import { instantesDeVenda, paraCentavos, formatarCentavos } from "../../lib/generator";
+import { instantesDeVenda, paraCentavos, formatarCentavos } from "../../lib/planejador";
 import { join } from "node:path";
 
 const cfg = config();

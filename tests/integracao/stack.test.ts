@@ -37,7 +37,7 @@ describe("native stack services", () => {
   test("every service answers its health probe", async () => {
     const report = await healthReport(cfg);
     assert.deepEqual(report.map((h) => h.service).sort(), [...SERVICES].sort());
-    for (const h of report) assert.ok(h.ok, `${h.service}: ${h.detalhe}`);
+    for (const h of report) assert.ok(h.ok, `${h.service}: ${h.detail}`);
   });
 
   test("the OLTP has logical WAL for Debezium; the DW is a separate server", async () => {
