@@ -78,9 +78,10 @@ export function aCada<T>(ms: number, imprimir: (valor: T) => void): (valor: T) =
   };
 }
 
-export function executar(main: () => Promise<void>): void {
+/** The one runner of every CLI: exit with main's code (0 by default), or by `codigoDeSaida`. */
+export function executar(main: () => Promise<void | number>): void {
   main().then(
-    () => process.exit(0),
+    (codigo) => process.exit(codigo ?? 0),
     (err: Error) => {
       console.error(`Erro: ${err.message}`);
       process.exit(codigoDeSaida(err));

@@ -1,11 +1,10 @@
 // Apache Airflow, native: its own cached virtualenv (stack/python-env/airflow), the environment
 // that points it at this clone (AIRFLOW_HOME under .stack/, DAGs from airflow_dags/, SQLite
 // metadata), and the metadata database migration. Enough for `airflow dags test`; the stack does
-// not keep a scheduler running. Run directly, this file is a wrapper around the `airflow` CLI:
+// not keep a scheduler running. The command-line wrapper is cli/airflow.ts:
 //   npm run airflow -- dags test liga_sudoers_pipeline
-import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { capture, failureText, tail } from "./proc";
 import { cleanEnv, installLockedVenv, type CommandLine, type PythonEnv } from "./python";
 
@@ -124,59 +123,4 @@ export async function prepareAirflowDb(opts: {
     );
   }
   writeFileSync(stamp, `${opts.install.key}\n`);
-}
-
-/** `npm run airflow -- <airflow args>`: installs if needed, migrates, runs airflow. */
-async function main(argv: string[]): Promise<number> {
-  const { config } = await import("../lib/config");
-  const { cacheDir } = await import("./proc");
-  const { spawn } = await import("node:child_process");
-  const cfg = config();
-  const install = await installAirflow({ cacheDir: cacheDir(), repoRoot: cfg.root });
-  await prepareAirflowDb({ install, repoRoot: cfg.root, port: cfg.airflow.port });
-  const { cmd, args, env } = airflowCommand({ install, repoRoot: cfg.root, port: cfg.airflow.port, args: argv });
-  // Its own process group, so that stopping this wrapper stops all of airflow: `airflow standalone`
-  // leaves its scheduler, API server and workers behind on SIGTERM. The whole group gets SIGINT
-  // (what Ctrl+C sends in a terminal), then SIGKILL for whatever is still there 30 s later.
-  const child = spawn(cmd, args, { env, cwd: cfg.root, stdio: "inherit", detached: true });
-  const group = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, signal);
-    } catch {
-      /* already gone */
-    }
-  };
-  let stopping = false;
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      group("SIGINT");
-      setTimeout(() => group("SIGKILL"), 30_000).unref();
-    });
-  }
-  return new Promise((done) =>
-    child.on("close", (code, signal) => {
-      group("SIGKILL"); // stragglers of the group, if any
-      done(code ?? (signal ? 130 : 1));
-    }),
-  );
-}
-
-function invokedDirectly(): boolean {
-  try {
-    return !!process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-  } catch {
-    return false;
-  }
-}
-
-if (invokedDirectly()) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: Error) => {
-      console.error(`\nErro: ${err.message}`);
-      process.exit(1);
-    },
-  );
 }

@@ -1,5 +1,5 @@
 // Python side of the native stack: virtualenvs installed from lock files (installLockedVenv, also
-// behind stack/airflow.ts), the one for JupyterLab/nbclient/nbconvert/dbt, the tslab kernel spec,
+// behind cli/airflow.ts), the one for JupyterLab/nbclient/nbconvert/dbt, the tslab kernel spec,
 // and the command lines for JupyterLab and the headless notebook runner.
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";

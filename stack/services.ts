@@ -29,7 +29,7 @@ interface Installed {
   kafka: Awaited<ReturnType<typeof installKafka>>;
   minio: string;
   python: Awaited<ReturnType<typeof installPython>>;
-  /** Installed for `airflow dags test` (stack/airflow.ts); no Airflow service runs in `up`. */
+  /** Installed for `airflow dags test` (npm run airflow, cli/airflow.ts); no Airflow service runs in `up`. */
   airflow: Awaited<ReturnType<typeof installAirflow>>;
   jupyterPath: string;
 }

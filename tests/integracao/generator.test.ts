@@ -1,5 +1,6 @@
 // The generators against the real PostgreSQL: what they add, the consistency of every order,
 // the ground truth against the two fraud rules, the promised rates, bad input, and SIGTERM.
+// Their pure parts (people, money, instants, the planner) are in tests/unidade/geradores.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
@@ -8,9 +9,7 @@ import { config } from "../../lib/config";
 import { applySqlDir, withClient } from "../../lib/db";
 import { DESTINO_PADRAO, garantirRotulos, type Destino } from "../../lib/carga";
 import { auditarRotulos, verificarConsistencia } from "../../lib/fraude";
-import { garantirPessoas, gerarHistorico, gerarStreaming } from "../../lib/geradores";
-import { cpfValido, geradorDePessoas, idade } from "../../lib/pessoas";
-import { instantesDeVenda, paraCentavos, formatarCentavos } from "../../lib/planejador";
+import { conectarOltp, garantirPessoas, gerarHistorico, gerarStreaming } from "../../lib/geradores";
 import { join } from "node:path";
 
 const cfg = config();
@@ -46,44 +45,6 @@ function schemaProprio(d: Destino): void {
 function dentroDoBinomial(k: number, n: number, p: number): boolean {
   return Math.abs(k - n * p) <= 4 * Math.sqrt(n * p * (1 - p));
 }
-
-describe("pure parts", () => {
-  test("people: valid CPF check digits, sexo consistent with faker's sex, ages 18–60, deterministic by seed", () => {
-    const a = geradorDePessoas(123);
-    const b = geradorDePessoas(123);
-    for (let i = 0; i < 500; i++) {
-      const p = a.proxima();
-      assert.deepEqual(b.proxima(), p);
-      assert.ok(cpfValido(p.id), `${p.id}`);
-      assert.ok(p.id >= 10_000_000_000 && p.id <= 99_999_999_999);
-      assert.ok(idade(p.dt_nasc) >= 18 && idade(p.dt_nasc) <= 60, p.dt_nasc);
-      assert.match(p.sexo, /^[MF]$/);
-    }
-    assert.ok(cpfValido(52998224725)); // a well-known valid CPF
-    assert.ok(!cpfValido(52998224724));
-    assert.ok(!cpfValido(11111111111));
-  });
-
-  test("money is exact: cents in and out", () => {
-    assert.equal(paraCentavos("289.58"), 28958);
-    assert.equal(paraCentavos("10.5"), 1050);
-    assert.equal(paraCentavos("7"), 700);
-    assert.equal(formatarCentavos(28958), "289.58");
-    assert.equal(formatarCentavos(5), "0.05");
-  });
-
-  test("sale instants: exactly N, ascending, inside the window, weekends busier than midweek", () => {
-    const fim = new Date("2026-06-30T15:00:00Z");
-    const instantes = [...instantesDeVenda(50_000, 180, fim, 9)];
-    assert.equal(instantes.length, 50_000);
-    for (let i = 1; i < instantes.length; i++) assert.ok(instantes[i - 1] <= instantes[i]);
-    assert.ok(instantes[instantes.length - 1] < fim);
-    assert.ok(instantes[0].getTime() >= fim.getTime() - 180 * 86_400_000);
-    const porDia = [0, 0, 0, 0, 0, 0, 0];
-    for (const t of instantes) porDia[t.getUTCDay()]++;
-    assert.ok(porDia[6] > porDia[2] * 1.15, porDia.join(","));
-  });
-});
 
 describe("generators against PostgreSQL", () => {
   schemaProprio(destino);
@@ -204,7 +165,7 @@ describe("CLIs", () => {
     assert.deepEqual(await contarPublico(), antes);
   });
 
-  test("SIGTERM mid-stream stops after the transaction in progress: no partial order", { timeout: 120_000 }, async () => {
+  test("SIGTERM mid-stream: the tick in progress at the signal is committed, then the generator stops", { timeout: 120_000 }, async () => {
     await garantirPessoas(50);
     const antes = await contarPublico();
     const child = spawn(process.execPath, ["--import", "tsx", "cli/streaming.ts", "--intervalo", "0ms", "--pedidos-por-tick", "300", "--pessoas-por-tick", "5"], {
@@ -214,16 +175,44 @@ describe("CLIs", () => {
     let saida = "";
     child.stdout.on("data", (d) => (saida += d));
     child.stderr.on("data", (d) => (saida += d));
-    // Wait until a few ticks have committed, then interrupt in the middle of the next ones.
+    const fim = new Promise<number | null>((resolve) => child.on("close", resolve));
     const deadline = Date.now() + 60_000;
     while ((await contarPublico()).pedidos - antes.pedidos < 900 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    child.kill("SIGTERM");
-    const codigo = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    assert.equal(codigo, 0, saida);
-    assert.match(saida, /SIGTERM recebido: parando depois da transação em andamento/);
-    const depois = await contarPublico();
-    assert.ok(depois.pedidos > antes.pedidos);
-    assert.equal((depois.pedidos - antes.pedidos) % 300, 0, "whole ticks only");
+    // Hold the generators' write lock: the next tick blocks INSIDE its transaction (its people
+    // already inserted), so the signal provably arrives with a transaction in flight.
+    const trava = await conectarOltp();
+    try {
+      await trava.query("BEGIN");
+      const chave = `liga_sudoers.geradores.${DESTINO_PADRAO.oltp}`;
+      await trava.query("SELECT pg_advisory_xact_lock(hashtext($1))", [chave]);
+      const esperando = async () =>
+        Number(
+          (
+            await trava.query(
+              `SELECT count(*) AS n FROM pg_locks
+                WHERE locktype = 'advisory' AND NOT granted AND objid = (hashtext($1)::bigint & 4294967295)::oid`,
+              [chave],
+            )
+          ).rows[0].n,
+        );
+      while ((await esperando()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await esperando(), 1, "the generator is waiting for the lock inside its transaction");
+      const noSinal = await contarPublico();
+      child.kill("SIGTERM");
+      while (!saida.includes("SIGTERM recebido") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await trava.query("COMMIT");
+      const codigo = await fim;
+      assert.equal(codigo, 0, saida);
+      assert.match(saida, /SIGTERM recebido: parando depois da transação em andamento/);
+      const depois = await contarPublico();
+      // Exactly the in-flight tick more: committed, not rolled back, and nothing after it.
+      assert.equal(depois.pedidos - noSinal.pedidos, 300, "the tick in flight at the signal was committed");
+      assert.equal(depois.pessoas - noSinal.pessoas, 5, "with its new people");
+      assert.equal((depois.pedidos - antes.pedidos) % 300, 0, "whole ticks only");
+    } finally {
+      await trava.end();
+      child.kill("SIGKILL");
+    }
     const consistencia = await withClient("oltp", (c) => verificarConsistencia(c));
     assert.equal(consistencia.semItens, 0);
     assert.equal(consistencia.semAuditoria, 0);

@@ -29,7 +29,7 @@ function anonymous(method: string, url: string, body?: string): Promise<number> 
 
 function stackCli(...args: string[]): { code: number | null; out: string; ms: number } {
   const started = Date.now();
-  const result = spawnSync(process.execPath, ["--import", "tsx", "stack/cli.ts", ...args], { cwd: cfg.root, encoding: "utf8" });
+  const result = spawnSync(process.execPath, ["--import", "tsx", "cli/stack.ts", ...args], { cwd: cfg.root, encoding: "utf8" });
   return { code: result.status, out: result.stdout + result.stderr, ms: Date.now() - started };
 }
 

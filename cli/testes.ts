@@ -6,8 +6,9 @@ import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { config } from "../lib/config";
-import { stackDirs } from "./proc";
-import { stackUp } from "./services";
+import { stackDirs } from "../stack/proc";
+import { stackUp } from "../stack/services";
+import { ErroDeUso, executar } from "./comum";
 
 type Lane = "unidade" | "integracao";
 
@@ -38,8 +39,7 @@ async function main(): Promise<number> {
   const unit = testFiles(cfg.root, "unidade", only);
   const integration = lanes.includes("integracao") ? testFiles(cfg.root, "integracao", only) : [];
   if (unit.length + integration.length === 0) {
-    console.error(`Nenhum arquivo de teste corresponde a: ${only.join(", ")}.`);
-    return 2;
+    throw new ErroDeUso(`Nenhum arquivo de teste corresponde a: ${only.join(", ")}.`);
   }
   let code = 0;
   if (unit.length) {
@@ -59,10 +59,4 @@ async function main(): Promise<number> {
   return code;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: Error) => {
-    console.error(`\nErro: ${err.message}`);
-    process.exit(1);
-  },
-);
+executar(main);

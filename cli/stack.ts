@@ -3,8 +3,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { config } from "../lib/config";
 import { healthReport, type Health } from "../lib/health";
-import { logFile, stackDirs, tail } from "./proc";
-import { SERVICES, stackDown, stackUp } from "./services";
+import { logFile, stackDirs, tail } from "../stack/proc";
+import { SERVICES, stackDown, stackUp } from "../stack/services";
+import { ErroDeUso, executar } from "./comum";
 
 function printHealth(report: Health[], logs: (service: string) => string): void {
   const rows = report.map((h) => [h.ok ? "ok" : "FALHA", h.service, h.address, h.ok ? h.detail : h.detail.split("\n")[0], logs(h.service)]);
@@ -47,14 +48,12 @@ async function main(argv: string[]): Promise<number> {
       const nIndex = rest.indexOf("-n");
       const lines = nIndex >= 0 ? Number(rest[nIndex + 1]) : 30;
       if (!Number.isInteger(lines) || lines <= 0) {
-        console.error(`Valor inválido para -n: "${rest[nIndex + 1] ?? ""}". Esperado um inteiro positivo.`);
-        return 2;
+        throw new ErroDeUso(`Valor inválido para -n: "${rest[nIndex + 1] ?? ""}". Esperado um inteiro positivo.`);
       }
       const names = nIndex >= 0 ? rest.filter((_, i) => i !== nIndex && i !== nIndex + 1) : rest;
       const unknown = names.filter((n) => !(SERVICES as readonly string[]).includes(n));
       if (unknown.length) {
-        console.error(`Serviço desconhecido: ${unknown.join(", ")}. Esperado um de: ${SERVICES.join(", ")}.`);
-        return 2;
+        throw new ErroDeUso(`Serviço desconhecido: ${unknown.join(", ")}. Esperado um de: ${SERVICES.join(", ")}.`);
       }
       for (const service of names.length ? names : SERVICES) {
         const file = logFile(dirs, service);
@@ -64,15 +63,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      console.error(command ? `Comando desconhecido: "${command}".\n\n${USAGE}` : USAGE);
-      return 2;
+      throw new ErroDeUso(command ? `Comando desconhecido: "${command}".\n\n${USAGE}` : USAGE);
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: Error) => {
-    console.error(`\nErro: ${err.message}`);
-    process.exit(1);
-  },
-);
+executar(() => main(process.argv.slice(2)));
