@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { config, type PgEndpoint } from "./config";
+import { ErroServicoFora } from "./erros";
 
 // BIGINT (ids of 11 digits, COUNT(*)) fits a double exactly, so read it as a number; NUMERIC
 // stays a string so money is never rounded behind the student's back.
@@ -12,7 +13,7 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
 export type Database = "oltp" | "dw";
 
-export function endpoint(db: Database): PgEndpoint {
+function endpoint(db: Database): PgEndpoint {
   return config()[db];
 }
 
@@ -79,4 +80,25 @@ export async function inTransaction<T>(client: pg.ClientBase, work: () => Promis
     await client.query("ROLLBACK").catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * A connected client for a long-running job (generators, detector), or an ErroServicoFora
+ * naming the server that could not be reached: the CLIs turn it into exit code 2.
+ */
+export async function connect(db: Database): Promise<pg.Client> {
+  const ep = endpoint(db);
+  const client = new pg.Client({ ...ep, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new ErroServicoFora(
+      db === "oltp" ? "postgres-oltp" : "postgres-dw",
+      `postgresql://${ep.host}:${ep.port}/${ep.database}`,
+      `Não consegui conectar ao PostgreSQL ${db.toUpperCase()} em ${ep.host}:${ep.port} (banco ${ep.database}): ${(err as Error).message}. ` +
+        "A stack está no ar? Rode `npm run stack -- up` (ou `docker compose up -d`).",
+      { cause: err },
+    );
+  }
+  return client;
 }

@@ -2,11 +2,10 @@
 // people, ≈1% fraud) and streaming (orders now, new people every tick, ≈5% fraud). Each batch
 // or tick is one transaction: an order never exists without its items, audit row and label.
 import pg from "pg";
-import { config } from "./config";
-import { inTransaction } from "./db";
+import { connect, inTransaction } from "./db";
 import { DESTINO_PADRAO, carregarCatalogo, carregarEstados, garantirRotulos, gravarPedidos, inserirPessoas, type Destino, type Lote } from "./carga";
 import { Planejador, instantesDeVenda, novoEstado, type PedidoPlanejado } from "./planejador";
-import { ErroDeUso, ErroServicoFora } from "./erros";
+import { ErroDeUso } from "./erros";
 import { geradorDePessoas } from "./pessoas";
 
 export interface Totais {
@@ -61,23 +60,8 @@ function exigirTaxa(valor: number | undefined): void {
   }
 }
 
-/** A connected client, or an ErroServicoFora naming the server that could not be reached. */
-export async function conectarOltp(): Promise<pg.Client> {
-  const { oltp } = config();
-  const client = new pg.Client({ ...oltp, connectionTimeoutMillis: 5000 });
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new ErroServicoFora(
-      "postgres-oltp",
-      `postgresql://${oltp.host}:${oltp.port}/${oltp.database}`,
-      `Não consegui conectar ao PostgreSQL OLTP em ${oltp.host}:${oltp.port} (banco ${oltp.database}): ${(err as Error).message}. ` +
-        "A stack está no ar? Rode `npm run stack -- up` (ou `docker compose up -d`).",
-      { cause: err },
-    );
-  }
-  return client;
-}
+/** A connected OLTP client, or an ErroServicoFora naming the server that could not be reached. */
+export const conectarOltp = (): Promise<pg.Client> => connect("oltp");
 
 async function prepararPlanejador(client: pg.Client, destino: Destino, taxa: number, seed: number): Promise<Planejador> {
   await garantirRotulos(client, destino);
@@ -118,19 +102,38 @@ export async function garantirPessoas(total: number, seed = 1, destino: Destino 
   }
 }
 
-/** Past orders over the last `dias` days for the people who already exist. */
-export async function gerarHistorico(opts: OpcoesHistorico): Promise<Progresso> {
-  exigirInteiro("Número de pedidos", opts.pedidos, 1, 100_000_000);
-  exigirInteiro("Janela em dias", opts.dias, 1, 3650);
-  exigirInteiro("Tamanho do lote", opts.lote, 1, 100_000);
-  exigirTaxa(opts.taxaFraude);
+interface Execucao {
+  client: pg.Client;
+  planejador: Planejador;
+  destino: Destino;
+  seed: number;
+  totais: Totais;
+  inicio: number;
+}
+
+/** The frame both generators share: one connection, the planner, running totals, progress. */
+async function executarGerador(opts: Comum, taxaPadrao: number, trabalho: (e: Execucao) => Promise<void>): Promise<Progresso> {
   const destino = opts.destino ?? DESTINO_PADRAO;
   const seed = opts.seed ?? Date.now();
   const client = await conectarOltp();
   const inicio = Date.now();
   const totais: Totais = { pedidos: 0, itens: 0, fraudes: 0, pessoasNovas: 0, segundos: 0 };
   try {
-    const planejador = await prepararPlanejador(client, destino, opts.taxaFraude ?? 0.01, seed);
+    const planejador = await prepararPlanejador(client, destino, opts.taxaFraude ?? taxaPadrao, seed);
+    await trabalho({ client, planejador, destino, seed, totais, inicio });
+    return progresso(totais, inicio);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Past orders over the last `dias` days for the people who already exist. */
+export async function gerarHistorico(opts: OpcoesHistorico): Promise<Progresso> {
+  exigirInteiro("Número de pedidos", opts.pedidos, 1, 100_000_000);
+  exigirInteiro("Janela em dias", opts.dias, 1, 3650);
+  exigirInteiro("Tamanho do lote", opts.lote, 1, 100_000);
+  exigirTaxa(opts.taxaFraude);
+  return executarGerador(opts, 0.01, async ({ client, planejador, destino, seed, totais, inicio }) => {
     if (planejador.pessoas === 0) {
       throw new ErroDeUso("Não há pessoas cadastradas: o histórico não cria pessoas. Rode antes `npm run pessoas -- --total 1000`.");
     }
@@ -144,6 +147,7 @@ export async function gerarHistorico(opts: OpcoesHistorico): Promise<Progresso> 
       }
       return lote;
     };
+    // The next batch is planned while PostgreSQL checks this one's keys (gravarPedidos' hook).
     let atual = planejar();
     while (atual.length > 0) {
       let proximo: PedidoPlanejado[] = [];
@@ -152,10 +156,7 @@ export async function gerarHistorico(opts: OpcoesHistorico): Promise<Progresso> 
       if (opts.deveParar?.()) break;
       atual = proximo;
     }
-    return progresso(totais, inicio);
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** Orders happening now: every tick adds new people, then orders from anyone. */
@@ -166,14 +167,8 @@ export async function gerarStreaming(opts: OpcoesStreaming = {}): Promise<Progre
   exigirInteiro("Pessoas por tick", opts.pessoasPorTick, 0, 100_000);
   exigirInteiro("Pedidos por tick", opts.pedidosPorTick, 0, 100_000);
   exigirTaxa(opts.taxaFraude);
-  const destino = opts.destino ?? DESTINO_PADRAO;
-  const seed = opts.seed ?? Date.now();
   const intervalo = opts.intervaloMs ?? 5000;
-  const client = await conectarOltp();
-  const inicio = Date.now();
-  const totais: Totais = { pedidos: 0, itens: 0, fraudes: 0, pessoasNovas: 0, segundos: 0 };
-  try {
-    const planejador = await prepararPlanejador(client, destino, opts.taxaFraude ?? 0.05, seed);
+  return executarGerador(opts, 0.05, async ({ client, planejador, destino, seed, totais, inicio }) => {
     const pessoas = geradorDePessoas(seed);
     const acabou = () =>
       (opts.ticks !== undefined && tick >= opts.ticks) ||
@@ -198,8 +193,5 @@ export async function gerarStreaming(opts: OpcoesStreaming = {}): Promise<Progre
       const acordar = Date.now() + intervalo;
       while (Date.now() < acordar && !acabou()) await new Promise((r) => setTimeout(r, Math.min(100, acordar - Date.now())));
     }
-    return progresso(totais, inicio);
-  } finally {
-    await client.end();
-  }
+  });
 }

@@ -5,8 +5,9 @@ import type pg from "pg";
 import { config } from "./config";
 import { applySqlDir, withClient } from "./db";
 import { erdDot, renderDot } from "./diagram";
+import { TABELAS_OLTP } from "./dominio";
 
-export const TABELAS_OLTP = ["pessoas", "categorias", "produtos", "pedidos", "itens_pedidos", "auditoria_pedidos"] as const;
+export { TABELAS_OLTP };
 
 /** Applies postgresql-init/ to the OLTP database (idempotent); returns the files applied. */
 export async function aplicarModelo(): Promise<string[]> {
@@ -108,7 +109,7 @@ export async function listarIndices(): Promise<Indice[]> {
 }
 
 /** A person's fixed id for demonstrations, which only ever run inside a rolled-back transaction. */
-export const PESSOA_EXEMPLO = 12345678909;
+const PESSOA_EXEMPLO = 12345678909;
 
 /** Writes one complete order (person, order, two items, audit row) through `client`. */
 export async function inserirPedidoDeExemplo(client: pg.Client): Promise<void> {

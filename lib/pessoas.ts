@@ -16,7 +16,7 @@ export interface Pessoa {
 }
 
 /** The two CPF check digits of nine base digits (Receita Federal's mod-11 rule). */
-export function digitosCpf(base9: number[]): [number, number] {
+function digitosCpf(base9: number[]): [number, number] {
   const dv = (digits: number[]) => {
     const soma = digits.reduce((s, d, i) => s + d * (digits.length + 1 - i), 0);
     const resto = (soma * 10) % 11;
@@ -35,7 +35,7 @@ export function cpfValido(id: number): boolean {
 }
 
 /** An 11-digit id with valid CPF check digits and no leading zero (the schema's CHECK range). */
-export function novoCpf(rng: Rng): number {
+function novoCpf(rng: Rng): number {
   const base9 = [inteiro(rng, 1, 9), ...Array.from({ length: 8 }, () => inteiro(rng, 0, 9))];
   return Number([...base9, ...digitosCpf(base9)].join(""));
 }
@@ -53,7 +53,7 @@ interface RegraSegmento {
 }
 
 /** The original course's segments, with a realistic spread of devices around its single brand. */
-export const SEGMENTOS: Record<Segmento, RegraSegmento> = {
+const SEGMENTOS: Record<Segmento, RegraSegmento> = {
   "M<35": { categorias: [1, 4, 5, 6], capitais: ["São Paulo", "Belo Horizonte", "Rio de Janeiro"], dispositivos: { Samsung: 6, Motorola: 3, Iphone: 1 } },
   "M>=35": { categorias: [1, 4, 5, 6, 7, 8, 9], capitais: ["São Paulo"], dispositivos: { Samsung: 6, Motorola: 2, Iphone: 2 } },
   "F<35": { categorias: [2, 4, 8, 9], capitais: ["São Paulo", "Rio de Janeiro"], dispositivos: { Iphone: 6, Samsung: 3, Motorola: 1 } },
@@ -69,7 +69,7 @@ export function idade(dtNasc: string, em: Date = new Date()): number {
   return anos;
 }
 
-export function segmentoDe(p: Pick<Pessoa, "sexo" | "dt_nasc">, em?: Date): Segmento {
+function segmentoDe(p: Pick<Pessoa, "sexo" | "dt_nasc">, em?: Date): Segmento {
   return `${p.sexo}${idade(p.dt_nasc, em) < 35 ? "<35" : ">=35"}` as Segmento;
 }
 

@@ -36,7 +36,7 @@ const importarModulo = new Function("especificador", "return import(especificado
 ) => Promise<unknown>;
 
 /** pt-BR number format: decimal comma, dot for thousands, Brazilian real. */
-export const formatoNumeroPtBr: NumberLocale = {
+const formatoNumeroPtBr: NumberLocale = {
   decimal: ",",
   thousands: ".",
   grouping: [3],
@@ -46,7 +46,7 @@ export const formatoNumeroPtBr: NumberLocale = {
 };
 
 /** pt-BR date format: Portuguese month and weekday names, day/month/year. */
-export const formatoTempoPtBr: TimeLocale = {
+const formatoTempoPtBr: TimeLocale = {
   dateTime: "%A, %e de %B de %Y, %X",
   date: "%d/%m/%Y",
   time: "%H:%M:%S",
@@ -91,7 +91,7 @@ export const cores = {
 const fonte = "Helvetica, Arial, sans-serif";
 
 /** The config merged under every spec (the spec's own `config` wins, key by key). */
-export const tema: Config = {
+const tema: Config = {
   background: "white",
   font: fonte,
   padding: 8,
