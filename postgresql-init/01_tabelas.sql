@@ -4,7 +4,7 @@
 -- re-applied by the native stack and notebook 01 through node-postgres, so it must be
 -- idempotent and free of psql meta-commands. Objects are not schema-qualified on purpose:
 -- they land in the first schema of search_path (public in production, a throw-away schema
--- in tests/schema.test.ts).
+-- in tests/integracao/schema.test.ts).
 --
 -- Constraint names are explicit and follow PostgreSQL's own convention
 -- (<table>_<column>_check / _fkey, <table>_pkey, <table>_<columns>_key) so that error

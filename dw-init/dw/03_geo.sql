@@ -13,7 +13,7 @@
 --   4. else 'fora do Brasil'.
 -- The distance limit comes from lib/geo.ts (DISTANCIA_LITORAL_KM) through the session setting
 -- liga_sudoers.distancia_litoral_m and is written into the function as a constant, so the rule
--- has one source. tests/dw.test.ts checks SQL and TypeScript agree on every geohash of the OLTP
+-- has one source. tests/integracao/dw.test.ts checks SQL and TypeScript agree on every geohash of the OLTP
 -- plus a grid of coastal and border points. Idempotent.
 CREATE SCHEMA IF NOT EXISTS geo;
 COMMENT ON SCHEMA geo IS 'Divisas e litoral das UFs (lib/data) e a regra de localização de lib/geo.ts em SQL.';
