@@ -5,7 +5,7 @@
 --   * SELECT on exactly the six captured tables (for the initial snapshot), nothing else:
 --     no superuser, no table ownership, no write privilege, no other schema (gabarito stays hidden).
 --
--- Applied by lib/cdc.ts (prepararCaptura), never by the postgres image: the name and password come
+-- Applied by lib/cdc/postgres.ts (prepararCaptura), never by the postgres image: the name and password come
 -- from CDC_USER / CDC_PASSWORD of .env, set in this session as the custom settings
 -- liga_sudoers.cdc_user / liga_sudoers.cdc_password right before this file runs, so no credential
 -- is written here. format() with %I / %L quotes them safely. Idempotent: a second run only

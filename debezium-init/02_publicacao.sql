@@ -13,7 +13,7 @@
 --
 -- The publication is created here (the connector runs with publication.autocreate.mode=disabled,
 -- so its user needs no ownership of the tables) and holds exactly the six OLTP tables. Its name
--- comes from publication.name of debezium-init/conector-oltp.json, set by lib/cdc.ts in the session
+-- comes from publication.name of debezium-init/conector-oltp.json, set by lib/cdc (prepararCaptura) in the session
 -- setting liga_sudoers.publicacao. Idempotent: created once, its table list reset only if it differs.
 DO $$
 DECLARE

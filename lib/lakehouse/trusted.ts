@@ -11,7 +11,7 @@
 // those changes nothing, so no commit is written. Rows that fail a rule go to the quarantine
 // table (dedup by partition and offset) and leave trusted: trusted holds only valid rows.
 import { FORA_DO_BRASIL, ufDoGeohash } from "../geo";
-import { TABELAS_CAPTURADAS, decodificar, type EventoCdc } from "../cdc";
+import { TABELAS_CAPTURADAS, decodificar, decodificarChave, linhaDoEvento, type EventoCdc } from "../cdc/index";
 import type { Linha, TabelaDelta } from "../lake/index";
 import { jsonSeguro, lerColunas, pseudonimizar, segredoPseudonimo, tabela, type Dominio, type OpcoesLakehouse } from "./comum";
 import { tabelaRawCdc } from "./raw";
@@ -359,16 +359,7 @@ function acumular(eventos: EventoRaw[], x: Acumulado): void {
       continue;
     }
     if (!ev || ev.op === "t") continue; // truncates are skipped by the connector's default config
-    let imagem = ev.op === "d" ? ev.before : ev.after;
-    if (!imagem && e.chave) {
-      try {
-        const k = JSON.parse(e.chave) as Record<string, unknown>;
-        imagem = (k && typeof k === "object" && "payload" in k ? (k.payload as Record<string, unknown>) : k) ?? null;
-      } catch {
-        imagem = null;
-      }
-    }
-    const bruta = imagem ?? {};
+    const bruta = linhaDoEvento(ev, decodificarChave(e.chave)) ?? {};
     const linha = linhaTrusted(x.nome, bruta, x.segredo);
     const chave = Object.fromEntries(def.chaves.map((c) => [c, linha[c]]));
     if (def.chaves.some((c) => bruta[c] === null || bruta[c] === undefined)) {

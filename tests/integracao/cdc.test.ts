@@ -1,7 +1,9 @@
 // CDC against the real services: debezium-init applied twice (least-privilege user, replica
 // identity, publication), the connector registered idempotently, the snapshot, c/u/d events of
-// a person with before/after, exact decimals and readable dates, the decoder, clear errors for a
-// wrong config, the topic list, and no committed order lost when Kafka Connect stops mid-stream.
+// a person with before/after, exact decimals and readable dates, the streaming reader, clear
+// errors for a wrong config, the topic list, and no committed order lost when Kafka Connect
+// stops mid-stream. What needs no service (the decoder, hints, typed errors) is in
+// tests/unidade/cdc.test.ts.
 import assert from "node:assert/strict";
 import { randomInt, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
@@ -15,30 +17,37 @@ import {
   acompanhar,
   clienteKafka,
   consumirEmGrupo,
-  decodificar,
-  decodificarTransacao,
   definicaoConector,
   esperarRodando,
   estadoCaptura,
   lerDesde,
+  lerEmLotes,
   listarTopicos,
   posicoesFinais,
+  posicoesIniciais,
   prepararCaptura,
   registrarConector,
   removerConector,
-  resumoDoTrace,
   statusConector,
   topicoDaTabela,
   ultimasMensagens,
   type MensagemCdc,
 } from "../../lib/cdc";
 import { garantirRotulos } from "../../lib/carga";
+import { ErroConectorAusente } from "../../lib/erros";
 import { garantirPessoas, gerarStreaming } from "../../lib/geradores";
 import { stackDirs, stopByPid } from "../../stack/proc";
 import { stackUp } from "../../stack/services";
 
 const cfg = config();
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+/** Microseconds since the epoch of an ISO UTC instant as Debezium sends it (Date.parse stops at ms). */
+function micros(iso: string): bigint {
+  const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/.exec(iso);
+  assert.ok(m, `instante fora do formato: ${iso}`);
+  return BigInt(Date.parse(`${m[1]}Z`)) * 1000n + BigInt((m[2] ?? "").padEnd(6, "0").slice(0, 6));
+}
 
 interface Pessoa {
   id: number;
@@ -75,7 +84,9 @@ after(async () => {
   for (const nome of conectoresDeTeste) await removerConector(nome, { descartarSlot: true }).catch(() => undefined);
   // A test person the streaming generator picked as a customer meanwhile keeps their orders (and stays).
   if (pessoasDeTeste.length) {
-    await query("oltp", "DELETE FROM pessoas p WHERE id = ANY($1) AND NOT EXISTS (SELECT 1 FROM pedidos WHERE id_pessoa = p.id)", [pessoasDeTeste]);
+    await query("oltp", "DELETE FROM pessoas p WHERE id = ANY($1) AND NOT EXISTS (SELECT 1 FROM pedidos WHERE id_pessoa = p.id)", [
+      pessoasDeTeste,
+    ]);
   }
 });
 
@@ -148,13 +159,18 @@ describe("debezium-init", () => {
     }
     const def = definicaoConector();
     assert.equal(def.name, CONECTOR);
-    assert.equal(def.config["database.user"], "${env:CDC_USER}");
-    assert.equal(def.config["database.password"], "${env:CDC_PASSWORD}");
-    assert.equal(def.config["topic.prefix"], "${env:CDC_TOPIC_PREFIX}");
+    // Connect's config provider placeholder, resolved by the worker from its environment.
+    const doAmbiente = (variavel: string) => `\${env:${variavel}}`;
+    assert.equal(def.config["database.user"], doAmbiente("CDC_USER"));
+    assert.equal(def.config["database.password"], doAmbiente("CDC_PASSWORD"));
+    assert.equal(def.config["topic.prefix"], doAmbiente("CDC_TOPIC_PREFIX"));
     assert.equal(def.config["plugin.name"], "pgoutput");
     assert.equal(def.config["publication.autocreate.mode"], "disabled");
     assert.equal(def.config["decimal.handling.mode"], "string");
-    assert.deepEqual(def.config["table.include.list"].split(","), TABELAS_CAPTURADAS.map((t) => `public.${t}`));
+    assert.deepEqual(
+      def.config["table.include.list"].split(","),
+      TABELAS_CAPTURADAS.map((t) => `public.${t}`),
+    );
   });
 });
 
@@ -187,9 +203,11 @@ describe("connector", () => {
       const m = lidas.get(c.id);
       assert.ok(m, `categoria ${c.id} sem evento de snapshot`);
       assert.equal(m.evento?.before, null);
-      assert.equal((m.evento?.after as { descricao: string }).descricao, c.descricao);
+      assert.equal((m.evento?.after as { descricao: string } | undefined)?.descricao, c.descricao);
       assert.deepEqual(m.chave, { id: c.id });
-      assert.ok(["true", "first", "last", "first_in_data_collection", "last_in_data_collection"].includes(String(m.evento?.source.snapshot)));
+      assert.ok(
+        ["true", "first", "last", "first_in_data_collection", "last_in_data_collection"].includes(String(m.evento?.source.snapshot)),
+      );
     }
     const produtos = await todas("produtos");
     const precos = new Map<number, unknown>();
@@ -225,7 +243,13 @@ describe("connector", () => {
     assert.equal(u.before?.nome, "Ada Teste CDC"); // REPLICA IDENTITY FULL: the whole old row
     assert.equal(u.before?.dt_nasc, "1950-03-07");
     assert.equal(u.after?.nome, "Ada Lovelace CDC");
-    assert.ok(Date.parse(u.after!.updated_at) >= Date.parse(u.before!.updated_at), "trigger moves updated_at");
+    // The trigger of lesson 01 stamps now() on every UPDATE: the new value is strictly later
+    // (equal would mean the trigger did not run), compared to the microsecond.
+    assert.ok(
+      micros(u.after!.updated_at) > micros(u.before!.updated_at),
+      `updated_at não andou: ${u.before!.updated_at} → ${u.after!.updated_at}`,
+    );
+    assert.equal(u.before!.updated_at, c.after!.updated_at);
     assert.equal(d.after, null);
     assert.deepEqual({ ...d.before, updated_at: undefined }, { ...u.after, updated_at: undefined });
     assert.equal(c.source.table, "pessoas");
@@ -234,7 +258,10 @@ describe("connector", () => {
     assert.ok(c.source.txId !== u.source.txId, "three autocommit statements, three transactions");
     const latencias = msgs.slice(0, 3).map((m) => m.timestamp - m.evento!.source.ts_ms);
     t.diagnostic(`latência commit → Kafka: ${latencias.join(", ")} ms`);
-    assert.ok(latencias.every((l) => l >= -1000 && l < 15_000), `${latencias}`);
+    assert.ok(
+      latencias.every((l) => l >= -1000 && l < 15_000),
+      `${latencias}`,
+    );
   });
 
   test("orders: valor_total is the exact numeric text, dt_venda an ISO instant equal to the database's", async () => {
@@ -272,7 +299,8 @@ describe("connector", () => {
       {
         duracaoMs: 30_000,
         ate: () => ops.includes("c"),
-        aoIniciar: () => void query("oltp", "INSERT INTO pessoas (id, nome, sexo, dt_nasc) VALUES ($1, 'Tail Teste', 'M', '2000-01-01')", [id]),
+        aoIniciar: () =>
+          void query("oltp", "INSERT INTO pessoas (id, nome, sexo, dt_nasc) VALUES ($1, 'Tail Teste', 'M', '2000-01-01')", [id]),
       },
     );
     assert.deepEqual(ops, ["c"]);
@@ -338,98 +366,74 @@ describe("connector", () => {
   });
 });
 
-describe("decoder", () => {
-  const after = { id: 1, nome: "Ana", dt_nasc: -7000, valor: "289.58", criado: "2024-05-01T12:00:00.123456Z" };
-  const payload = {
-    before: null,
-    after,
-    source: { connector: "postgresql", db: "liga_sudoers", schema: "public", table: "pessoas", ts_ms: 1, lsn: 10, txId: 5, snapshot: "false" },
-    op: "c",
-    ts_ms: 2,
-  };
-  const linha = {
-    type: "struct",
-    optional: true,
-    fields: [
-      { type: "int64", optional: false, field: "id" },
-      { type: "string", optional: false, field: "nome" },
-      { type: "int32", optional: false, name: "io.debezium.time.Date", version: 1, field: "dt_nasc" },
-      { type: "string", optional: false, field: "valor" },
-      { type: "string", optional: false, name: "io.debezium.time.ZonedTimestamp", version: 1, field: "criado" },
-    ],
-  };
-  const schema = {
-    type: "struct",
-    name: "liga_sudoers.public.pessoas.Envelope",
-    fields: [
-      { ...linha, field: "before" },
-      { ...linha, field: "after" },
-      { type: "struct", field: "source", fields: [] },
-      { type: "string", field: "op" },
-      { type: "int64", field: "ts_ms" },
-    ],
+describe("lerEmLotes, the reader raw and lerFaixa share", () => {
+  /** The last `n` offsets of each partition of pedidos, and the end of each. */
+  const faixa = async (n: bigint) => {
+    const topico = topicoDaTabela("pedidos");
+    const [ini, fim] = [await posicoesIniciais([topico]), await posicoesFinais([topico])];
+    const desde = Object.fromEntries(
+      Object.entries(fim[topico]).map(([p, f]) => [
+        p,
+        String(BigInt(f) - n > BigInt(ini[topico][Number(p)]) ? BigInt(f) - n : BigInt(ini[topico][Number(p)])),
+      ]),
+    );
+    return { topico, desde: { [topico]: desde }, ate: fim };
   };
 
-  test("with schemas: Date fields become YYYY-MM-DD, strings stay exact", () => {
-    const e = decodificar(JSON.stringify({ schema, payload }));
-    assert.equal(e?.op, "c");
-    assert.deepEqual(e?.after, { ...after, dt_nasc: "1950-11-02" });
-    assert.equal(e?.source.table, "pessoas");
-    assert.equal(decodificar(Buffer.from(JSON.stringify({ schema, payload: { ...payload, after: { ...after, dt_nasc: 0 } } })))?.after?.dt_nasc, "1970-01-01");
-  });
-
-  test("without schemas: the bare payload as sent", () => {
-    assert.deepEqual(decodificar(JSON.stringify(payload)), payload);
-  });
-
-  test("tombstones and empty values are null", () => {
-    assert.equal(decodificar(null), null);
-    assert.equal(decodificar(Buffer.alloc(0)), null);
-    assert.equal(decodificar(""), null);
-    assert.equal(decodificar(JSON.stringify({ schema: null, payload: null })), null);
-  });
-
-  test("byte-encoded decimals (decimal.handling.mode=precise) become exact strings", () => {
-    const dec = (scale: number) => ({ type: "bytes", name: "org.apache.kafka.connect.data.Decimal", parameters: { scale: String(scale) }, field: "v" });
-    const esquema = { type: "struct", fields: [{ type: "struct", field: "after", fields: [dec(2)] }] };
-    const casos: [number[], string][] = [
-      [[0x71, 0x1e], "289.58"], // 28958
-      [[0x8e, 0xe2], "-289.58"], // -28958, two's complement
-      [[0x05], "0.05"],
-      [[0x00], "0.00"],
-    ];
-    for (const [bytes, esperado] of casos) {
-      const v = Buffer.from(bytes).toString("base64");
-      const e = decodificar(JSON.stringify({ schema: esquema, payload: { op: "u", before: null, after: { v }, source: {}, ts_ms: 0 } }));
-      assert.equal(e?.after?.v, esperado);
+  test("stopped after one batch and resumed from proximas: every message of [desde, ate) once, in order", async () => {
+    const { topico, desde, ate } = await faixa(3000n);
+    const vistos = new Map<number, bigint[]>();
+    const guardar = ({ particao, mensagens }: { particao: number; mensagens: { offset: string }[] }) => {
+      vistos.set(particao, [...(vistos.get(particao) ?? []), ...mensagens.map((m) => BigInt(m.offset))]);
+    };
+    let lotes = 0;
+    const primeira = await lerEmLotes(
+      desde,
+      (l) => {
+        guardar(l);
+        lotes++;
+        return true;
+      },
+      { ate, timeoutMs: 60_000 },
+    );
+    assert.equal(lotes, 1, "returning true stops the read");
+    assert.equal(primeira.esgotou, false);
+    const segunda = await lerEmLotes(
+      primeira.proximas,
+      (l) => {
+        guardar(l);
+        lotes++;
+      },
+      { ate, timeoutMs: 60_000 },
+    );
+    assert.equal(segunda.esgotou, false);
+    assert.ok(lotes > 2, `${lotes} lotes: the range should span several fetches`);
+    assert.deepEqual(segunda.proximas, ate, "resumes exactly at the end");
+    for (const [p, fim] of Object.entries(ate[topico])) {
+      const offsets = vistos.get(Number(p)) ?? [];
+      const de = BigInt(desde[topico][Number(p)]);
+      assert.deepEqual(
+        offsets,
+        Array.from({ length: Number(BigInt(fim) - de) }, (_, i) => de + BigInt(i)),
+        `partição ${p}`,
+      );
     }
   });
 
-  test("not a change event: a clear error; transaction markers have their own decoder", () => {
-    assert.throws(() => decodificar("isto não é json"), /não é JSON/);
-    assert.throws(() => decodificar(JSON.stringify({ status: "BEGIN", id: "1:2" })), /decodificarTransacao/);
-    assert.deepEqual(decodificarTransacao(JSON.stringify({ status: "END", id: "7:9", event_count: 3, data_collections: [], ts_ms: 1 })), {
-      status: "END",
-      id: "7:9",
-      event_count: 3,
-      data_collections: [],
-      ts_ms: 1,
-    });
-  });
-
-  test("trace summary keeps the error and its causes, not the frames", () => {
-    const trace = [
-      "org.apache.kafka.connect.errors.ConnectException: Falhou",
-      "\tat a.b.C.d(C.java:1)",
-      "\tat a.b.C.e(C.java:2)",
-      "Caused by: org.postgresql.util.PSQLException: FATAL: password authentication failed for user \"x\"",
-      "\tat org.postgresql.X(X.java:3)",
-      "\t... 12 more",
-    ].join("\n");
-    const resumo = resumoDoTrace(trace);
-    assert.match(resumo, /ConnectException: Falhou/);
-    assert.match(resumo, /password authentication failed/);
-    assert.doesNotMatch(resumo, /C\.java|more/);
+  test("a callback that throws ends the read with its error, at once (no kafkajs retries)", async () => {
+    const { desde, ate } = await faixa(100n);
+    const t0 = Date.now();
+    await assert.rejects(
+      lerEmLotes(
+        desde,
+        () => {
+          throw new Error("falha do consumidor");
+        },
+        { ate, timeoutMs: 60_000 },
+      ),
+      /falha do consumidor/,
+    );
+    assert.ok(Date.now() - t0 < 15_000, `${Date.now() - t0} ms`);
   });
 });
 
@@ -476,12 +480,18 @@ describe("wrong configurations fail fast and clearly", () => {
     t.diagnostic(`erro em ${Date.now() - t0} ms`);
     assert.ok(Date.now() - t0 < 50_000);
     await removerConector(nome, { descartarSlot: true });
-    const [{ n }] = await query<{ n: number }>("oltp", "SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name LIKE 'teste\\_pub\\_%'");
+    const [{ n }] = await query<{ n: number }>(
+      "oltp",
+      "SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name LIKE 'teste\\_pub\\_%'",
+    );
     assert.equal(n, 0, "slot of the failed connector left behind");
   });
 
   test("an unknown connector: statusConector and esperarRodando say it is not registered, bounded", async () => {
-    await assert.rejects(statusConector("liga-sudoers-nao-existe"), /não está registrado/);
+    await assert.rejects(
+      statusConector("liga-sudoers-nao-existe"),
+      (e) => e instanceof ErroConectorAusente && e.conector === "liga-sudoers-nao-existe",
+    );
     const t0 = Date.now();
     await assert.rejects(esperarRodando("liga-sudoers-nao-existe", 2000), /não ficou RUNNING em 2 s/);
     assert.ok(Date.now() - t0 < 5000);
@@ -490,7 +500,10 @@ describe("wrong configurations fail fast and clearly", () => {
 
 describe("reliability", () => {
   // Stopped: SIGTERM, Connect flushes its offsets. Killed: SIGKILL right away, a crash.
-  for (const [modo, graceMs] of [["stopped (SIGTERM)", 20_000], ["killed (SIGKILL)", 0]] as const) {
+  for (const [modo, graceMs] of [
+    ["stopped (SIGTERM)", 20_000],
+    ["killed (SIGKILL)", 0],
+  ] as const) {
     test(`Kafka Connect ${modo} and started again while orders stream in: every committed order reaches the topic`, async (t) => {
       const topico = topicoDaTabela("pedidos");
       const desde = await posicoesFinais([topico]);
@@ -530,7 +543,9 @@ describe("reliability", () => {
       }
       const ausentes = ids.filter((id) => !vistos.has(id));
       const duplicados = [...vistos.values()].filter((n) => n > 1).length;
-      t.diagnostic(`${ids.length} pedidos confirmados, ${ausentes.length} ausentes, ${duplicados} repetidos (at-least-once); leitura em ${Date.now() - t2} ms`);
+      t.diagnostic(
+        `${ids.length} pedidos confirmados, ${ausentes.length} ausentes, ${duplicados} repetidos (at-least-once); leitura em ${Date.now() - t2} ms`,
+      );
       assert.deepEqual(ausentes, [], "pedidos confirmados no PostgreSQL que não chegaram ao Kafka");
     });
   }
