@@ -1,12 +1,13 @@
 // Object storage for a table: S3 (MinIO) through the minio client. Keys are relative to the
 // table's root. The one primitive the log depends on is gravarSeAusente: a PUT with
 // `If-None-Match: *`, which the server refuses (412) when the object already exists. That is
-// what makes "version N is written once" true with many writers and no lock service.
+// what makes "version N is written once" true with many writers and no lock service. The same
+// interface in memory, for tests with no service, is memoria.ts.
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import * as Minio from "minio";
 import { config } from "../config";
-import { ErroLake } from "./protocolo";
+import { ErroLake } from "./erros";
 
 export interface InfoObjeto {
   /** Relative to the table root. */

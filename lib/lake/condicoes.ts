@@ -4,7 +4,8 @@
 import type * as arrow from "apache-arrow";
 import { leitor } from "./colunas";
 import { type Add, type StructType, ErroLake, descreverTipo } from "./protocolo";
-import { type Chave, campo, chaveDeEstatistica, compararChaves, lerParticao, mostrar, paraChave, textoDeChave, valorDeChave } from "./tipos";
+import { chaveDeEstatistica, lerParticao } from "./serializacao";
+import { type Chave, campo, compararChaves, mostrar, paraChave, textoDeChave, valorDeChave } from "./tipos";
 
 export type Operador = "=" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not in" | "is null" | "is not null";
 export type Condicao = [coluna: string, operador: "is null" | "is not null"] | [coluna: string, operador: Operador, valor: unknown];

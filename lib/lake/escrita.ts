@@ -4,11 +4,13 @@
 import { randomUUID } from "node:crypto";
 import * as arrow from "apache-arrow";
 import type { Armazenamento } from "./armazenamento";
-import { estatisticas, leitor, selecionar } from "./colunas";
+import { leitor, selecionar } from "./colunas";
+import { estatisticas } from "./estatisticas";
 import { codificarParquet } from "./codificador";
 import type { Compressao } from "./parquet";
 import { type Add, type PartitionValues, type StructType } from "./protocolo";
-import { type Chave, escaparDiretorio, estatisticaDeChave, jsonComNumeros, serializarParticao, textoDeChave } from "./tipos";
+import { escaparDiretorio, estatisticaDeChave, jsonComNumeros, serializarParticao } from "./serializacao";
+import { type Chave, textoDeChave } from "./tipos";
 
 export interface OpcoesGravacao {
   compressao: Compressao;

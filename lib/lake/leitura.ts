@@ -5,12 +5,15 @@
 // are converted.
 import * as arrow from "apache-arrow";
 import type { Armazenamento } from "./armazenamento";
-import { castar, constante, construir, selecionar } from "./colunas";
+import { constante, construir, selecionar } from "./colunas";
 import { type Predicado, avaliador, compilar, podeConter } from "./condicoes";
-import { type Instantaneo, caminhoDecodificado } from "./log";
+import { castar } from "./conformar";
+import type { Instantaneo } from "./instantaneo";
+import { caminhoDecodificado } from "./log";
 import { colunasDoParquet, lerParquet } from "./parquet";
 import { type Add, type StructType, ErroLake } from "./protocolo";
-import { arrowCanonico, campo, esquemaArrow, lerParticao, tipoArrow } from "./tipos";
+import { lerParticao } from "./serializacao";
+import { arrowCanonico, campo, esquemaArrow, tipoArrow } from "./tipos";
 
 export interface OpcoesLeitura {
   /** Time travel: a version, or an instant (the last version committed at or before it). */

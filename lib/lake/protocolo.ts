@@ -1,22 +1,12 @@
 // The Delta Lake transaction log protocol as TypeScript types: the actions a commit file holds
-// (one JSON object per line), the table schema (Spark's JSON schema), file naming in _delta_log,
-// and which protocol versions and table features this kit implements. Field names are the
-// protocol's own, so a student can put a commit file side by side with these types.
+// (one JSON object per line), the table schema (Spark's JSON schema), and which protocol versions
+// and table features this kit implements. Field names are the protocol's own, so a student can
+// put a commit file side by side with these types. File naming in _delta_log is log.ts.
+import { ErroLake, ErroRecursoNaoSuportado } from "./erros";
 
-/** Everything lib/lake refuses or rejects raises this, with a pt-BR message for the student. */
-export class ErroLake extends Error {
-  override name = "ErroLake";
-}
-
-/** Another writer committed something our transaction cannot be serialized after. */
-export class ErroConflito extends ErroLake {
-  override name = "ErroConflito";
-}
-
-/** The table uses a protocol version or table feature this kit does not implement. */
-export class ErroRecursoNaoSuportado extends ErroLake {
-  override name = "ErroRecursoNaoSuportado";
-}
+// The errors live in erros.ts; re-exported here so that `export * from "./protocolo"` (index.ts)
+// keeps them in the public API.
+export { type DadosConflito, ErroConflito, ErroLake, ErroRecursoNaoSuportado, type MotivoConflito } from "./erros";
 
 // ---------------------------------------------------------------------------------------------
 // Schema (Spark SQL JSON schema, as stored in metaData.schemaString)
@@ -230,6 +220,7 @@ export function exigirLeitura(protocol: Protocol, metadata: Metadata | undefined
   if (r > 3) {
     throw new ErroRecursoNaoSuportado(
       `A tabela ${tabela} exige leitor Delta versão ${r}; o lib/lake lê até a versão 3. Não vou arriscar uma leitura errada.`,
+      `minReaderVersion ${r}`,
     );
   }
   if (r === 2 || r === 3) {
@@ -238,6 +229,7 @@ export function exigirLeitura(protocol: Protocol, metadata: Metadata | undefined
       throw new ErroRecursoNaoSuportado(
         `A tabela ${tabela} usa o recurso ${nomeDoRecurso("columnMapping")} (modo '${modo}'), que o lib/lake não implementa: ` +
           "leia-a com Spark ou delta-rs.",
+        "columnMapping",
       );
     }
   }
@@ -251,6 +243,7 @@ export function exigirLeitura(protocol: Protocol, metadata: Metadata | undefined
         throw new ErroRecursoNaoSuportado(
           `A tabela ${tabela} usa o recurso ${nomeDoRecurso(f)}, que o lib/lake não implementa para leitura: ` +
             "leia-a com Spark ou delta-rs.",
+          f,
         );
       }
     }
@@ -262,7 +255,7 @@ export function exigirEscrita(protocol: Protocol, metadata: Metadata, tabela: st
   exigirLeitura(protocol, metadata, tabela);
   const w = protocol.minWriterVersion;
   if (w > 7) {
-    throw new ErroRecursoNaoSuportado(`A tabela ${tabela} exige escritor Delta versão ${w}; o lib/lake escreve até a versão 7.`);
+    throw new ErroRecursoNaoSuportado(`A tabela ${tabela} exige escritor Delta versão ${w}; o lib/lake escreve até a versão 7.`, `minWriterVersion ${w}`);
   }
   const declarados = w === 7 ? (protocol.writerFeatures ?? []) : recursosImplicitos(w);
   for (const f of declarados) {
@@ -270,12 +263,15 @@ export function exigirEscrita(protocol: Protocol, metadata: Metadata, tabela: st
       throw new ErroRecursoNaoSuportado(
         `A tabela ${tabela} usa o recurso ${nomeDoRecurso(f)}, que o lib/lake não implementa para escrita: ` +
           "escreva nela com Spark ou delta-rs.",
+        f,
       );
     }
   }
-  for (const emUso of recursosEmUso(metadata)) {
+  const [emUso] = recursosEmUso(metadata);
+  if (emUso) {
     throw new ErroRecursoNaoSuportado(
-      `A tabela ${tabela} usa ${emUso}, que o lib/lake não sabe respeitar ao escrever: escreva nela com Spark ou delta-rs.`,
+      `A tabela ${tabela} usa ${emUso.descricao}, que o lib/lake não sabe respeitar ao escrever: escreva nela com Spark ou delta-rs.`,
+      emUso.recurso,
     );
   }
 }
@@ -296,17 +292,24 @@ function recursosImplicitos(w: number): string[] {
   return f;
 }
 
-/** Writer features that are allowed by the protocol and actually used by this table's metadata. */
-export function recursosEmUso(metadata: Metadata): string[] {
-  const usados: string[] = [];
+/**
+ * Writer features that are allowed by the protocol and actually used by this table's metadata:
+ * the property or column metadata key (`recurso`) and how a student would call it.
+ */
+export function recursosEmUso(metadata: Metadata): { recurso: string; descricao: string }[] {
+  const usados: { recurso: string; descricao: string }[] = [];
   const conf = metadata.configuration;
-  if (Object.keys(conf).some((k) => k.startsWith("delta.constraints."))) usados.push("restrições CHECK (delta.constraints.*)");
-  if (conf["delta.enableChangeDataFeed"] === "true") usados.push("change data feed (delta.enableChangeDataFeed)");
-  const campos = lerEsquema(metadata.schemaString).fields;
-  for (const c of campos) {
-    if (c.metadata["delta.invariants"] !== undefined) usados.push(`invariantes de coluna (${c.name})`);
-    if (c.metadata["delta.generationExpression"] !== undefined) usados.push(`colunas geradas (${c.name})`);
-    if (Object.keys(c.metadata).some((k) => k.startsWith("delta.identity."))) usados.push(`colunas de identidade (${c.name})`);
+  if (Object.keys(conf).some((k) => k.startsWith("delta.constraints."))) {
+    usados.push({ recurso: "delta.constraints.*", descricao: "restrições CHECK (delta.constraints.*)" });
+  }
+  if (conf["delta.enableChangeDataFeed"] === "true") {
+    usados.push({ recurso: "delta.enableChangeDataFeed", descricao: "change data feed (delta.enableChangeDataFeed)" });
+  }
+  for (const c of lerEsquema(metadata.schemaString).fields) {
+    const chaves = Object.keys(c.metadata);
+    if (chaves.includes("delta.invariants")) usados.push({ recurso: "delta.invariants", descricao: `invariantes de coluna (${c.name})` });
+    if (chaves.includes("delta.generationExpression")) usados.push({ recurso: "delta.generationExpression", descricao: `colunas geradas (${c.name})` });
+    if (chaves.some((k) => k.startsWith("delta.identity."))) usados.push({ recurso: "delta.identity.*", descricao: `colunas de identidade (${c.name})` });
   }
   return usados;
 }
@@ -392,36 +395,4 @@ export function descreverTipo(tipo: DataType): string {
   if (tipo.type === "struct") return `struct<${tipo.fields.map((f) => `${f.name}:${descreverTipo(f.type)}`).join(",")}>`;
   if (tipo.type === "array") return `array<${descreverTipo(tipo.elementType)}>`;
   return `map<${descreverTipo(tipo.keyType)},${descreverTipo(tipo.valueType)}>`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// _delta_log naming
-
-export const PASTA_LOG = "_delta_log";
-
-export function nomeCommit(versao: number): string {
-  return `${String(versao).padStart(20, "0")}.json`;
-}
-
-export function nomeCheckpoint(versao: number): string {
-  return `${String(versao).padStart(20, "0")}.checkpoint.parquet`;
-}
-
-export type ArquivoDoLog =
-  | { tipo: "commit"; versao: number }
-  | { tipo: "checkpoint"; versao: number; parte?: number; partes?: number }
-  | { tipo: "checkpointV2"; versao: number }
-  | { tipo: "outro" };
-
-/** Classifies a file name inside _delta_log. */
-export function classificarArquivoDoLog(nome: string): ArquivoDoLog {
-  let m = /^(\d{20})\.json$/.exec(nome);
-  if (m) return { tipo: "commit", versao: Number(m[1]) };
-  m = /^(\d{20})\.checkpoint\.parquet$/.exec(nome);
-  if (m) return { tipo: "checkpoint", versao: Number(m[1]) };
-  m = /^(\d{20})\.checkpoint\.(\d{10})\.(\d{10})\.parquet$/.exec(nome);
-  if (m) return { tipo: "checkpoint", versao: Number(m[1]), parte: Number(m[2]), partes: Number(m[3]) };
-  m = /^(\d{20})\.checkpoint\.[0-9a-fA-F-]{36}\.(json|parquet)$/.exec(nome);
-  if (m) return { tipo: "checkpointV2", versao: Number(m[1]) };
-  return { tipo: "outro" };
 }

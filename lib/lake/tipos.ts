@@ -1,6 +1,7 @@
 // Delta column types and their three faces: the Arrow type a column has in memory, the value a
 // student sees in a row (linhas()), and a comparable "key" (bigint for long/decimal/timestamp,
 // days for date) used for stats, partition values and predicates without losing precision.
+// Their text forms in the log (partition values, stats) are serializacao.ts.
 import * as arrow from "apache-arrow";
 import { type DataType, type PrimitiveType, type StructType, ErroLake, decimal, descreverTipo } from "./protocolo";
 
@@ -11,6 +12,22 @@ const DIA_MS = 86_400_000;
 
 // ---------------------------------------------------------------------------------------------
 // Delta type → Arrow type
+
+/** The Arrow type each primitive Delta type is held in (decimals aside): one row per type. */
+const TIPOS_ARROW = new Map<string, () => arrow.DataType>(Object.entries({
+  string: () => new arrow.Utf8(),
+  long: () => new arrow.Int64(),
+  integer: () => new arrow.Int32(),
+  short: () => new arrow.Int16(),
+  byte: () => new arrow.Int8(),
+  float: () => new arrow.Float32(),
+  double: () => new arrow.Float64(),
+  boolean: () => new arrow.Bool(),
+  binary: () => new arrow.Binary(),
+  date: () => new arrow.DateDay(),
+  timestamp: () => new arrow.TimestampMicrosecond("UTC"),
+  timestamp_ntz: () => new arrow.TimestampMicrosecond(),
+}));
 
 export function tipoArrow(tipo: DataType): arrow.DataType {
   if (typeof tipo !== "string") {
@@ -29,34 +46,9 @@ export function tipoArrow(tipo: DataType): arrow.DataType {
   }
   const dec = decimal(tipo);
   if (dec) return new arrow.Decimal(dec.escala, dec.precisao, 128);
-  switch (tipo) {
-    case "string":
-      return new arrow.Utf8();
-    case "long":
-      return new arrow.Int64();
-    case "integer":
-      return new arrow.Int32();
-    case "short":
-      return new arrow.Int16();
-    case "byte":
-      return new arrow.Int8();
-    case "float":
-      return new arrow.Float32();
-    case "double":
-      return new arrow.Float64();
-    case "boolean":
-      return new arrow.Bool();
-    case "binary":
-      return new arrow.Binary();
-    case "date":
-      return new arrow.DateDay();
-    case "timestamp":
-      return new arrow.TimestampMicrosecond("UTC");
-    case "timestamp_ntz":
-      return new arrow.TimestampMicrosecond();
-    default:
-      throw new ErroLake(`O lib/lake não sabe representar o tipo Delta '${tipo}' em Arrow.`);
-  }
+  const criar = TIPOS_ARROW.get(tipo);
+  if (!criar) throw new ErroLake(`O lib/lake não sabe representar o tipo Delta '${tipo}' em Arrow.`);
+  return criar();
 }
 
 export function esquemaArrow(esquema: StructType, colunas?: string[]): arrow.Schema {
@@ -369,157 +361,4 @@ export function textoDeChave(k: Chave | null): string {
   if (k === null) return "\u0000null";
   if (k instanceof Uint8Array) return `b:${Buffer.from(k).toString("hex")}`;
   return `${typeof k}:${String(k)}`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Partition values (strings in the log)
-
-export function serializarParticao(tipo: DataType, k: Chave | null): string | null {
-  if (k === null) return null;
-  if (typeof tipo !== "string") throw new ErroLake(`Colunas do tipo ${descreverTipo(tipo)} não podem ser de partição.`);
-  const dec = decimal(tipo);
-  if (dec) return inteiroParaDecimal(k as bigint, dec.escala);
-  switch (tipo) {
-    case "date":
-      return textoDeDia(k as number);
-    case "timestamp":
-      return textoDeMicros(k as bigint);
-    case "timestamp_ntz": {
-      const t = textoDeMicros(k as bigint);
-      return `${t.slice(0, 10)} ${t.slice(11, 26)}`;
-    }
-    case "binary":
-      return new TextDecoder("latin1").decode(k as Uint8Array);
-    default:
-      return String(k);
-  }
-}
-
-export function lerParticao(tipo: DataType, s: string | null | undefined, coluna: string): Chave | null {
-  if (s === null || s === undefined || s === "") return null;
-  if (typeof tipo === "string" && tipo === "binary") return Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
-  if (typeof tipo === "string" && tipo === "string") return s;
-  if (typeof tipo === "string" && (tipo === "float" || tipo === "double")) {
-    const n = Number(s);
-    if (Number.isNaN(n) && s !== "NaN") throw new ErroLake(`Valor de partição inválido no log: ${coluna}=${s}.`);
-    return n;
-  }
-  if (typeof tipo === "string" && tipo === "boolean") return s.toLowerCase() === "true";
-  return paraChave(tipo, s, `valor de partição ${coluna}`);
-}
-
-/** Hive-style escaping of a partition directory value, as Spark and delta-rs do. */
-export function escaparDiretorio(valor: string | null): string {
-  if (valor === null) return "__HIVE_DEFAULT_PARTITION__";
-  let s = "";
-  for (const ch of valor) {
-    const c = ch.codePointAt(0)!;
-    if (c < 0x20 || c === 0x7f || '"#%\'*/:=?\\{[]^'.includes(ch)) {
-      s += `%${c.toString(16).toUpperCase().padStart(2, "0")}`;
-    } else s += ch;
-  }
-  return s;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Stats values (JSON in add.stats)
-
-/** A number written verbatim into JSON (longs and decimals beyond double precision). */
-export class NumeroJson {
-  constructor(readonly texto: string) {}
-}
-
-const PREFIXO_TEXTO = 32;
-
-/** Stats value for a min (lower=true) or max bound, or undefined when none should be written. */
-export function estatisticaDeChave(tipo: DataType, k: Chave, inferior: boolean): unknown {
-  if (typeof tipo !== "string") return undefined;
-  const dec = decimal(tipo);
-  if (dec) return new NumeroJson(inteiroParaDecimal(k as bigint, dec.escala));
-  switch (tipo) {
-    case "long":
-      return new NumeroJson((k as bigint).toString());
-    case "integer":
-    case "short":
-    case "byte":
-      return k;
-    case "float":
-    case "double":
-      return Number.isFinite(k as number) ? k : undefined;
-    case "date":
-      return textoDeDia(k as number);
-    case "timestamp":
-    case "timestamp_ntz": {
-      // Truncated down to milliseconds, as the protocol says readers expect.
-      let ms = (k as bigint) / 1000n;
-      if ((k as bigint) < 0n && (k as bigint) % 1000n !== 0n) ms -= 1n;
-      const iso = new Date(Number(ms)).toISOString();
-      return tipo === "timestamp" ? iso : iso.slice(0, -1);
-    }
-    case "string": {
-      const s = k as string;
-      const pontos = [...s];
-      if (pontos.length <= PREFIXO_TEXTO) return s;
-      // A prefix is a valid lower bound; a cut upper bound would not be, so no max.
-      return inferior ? pontos.slice(0, PREFIXO_TEXTO).join("") : undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/** Bound key from a stats value written by any engine; undefined when unusable. */
-export function chaveDeEstatistica(tipo: DataType, v: unknown, superior: boolean): Chave | undefined {
-  if (v === null || v === undefined || typeof tipo !== "string") return undefined;
-  const dec = decimal(tipo);
-  try {
-    if (dec) {
-      if (typeof v !== "number" && typeof v !== "string") return undefined;
-      const texto = String(v);
-      if (texto.replace(/[^0-9]/g, "").replace(/^0+/, "").length > 15) return undefined;
-      const u = decimalParaInteiro(texto, dec.escala);
-      if (u === undefined) return undefined;
-      // Rounding to the scale could move the bound inwards: widen by one unit.
-      return superior ? u + 1n : u - 1n;
-    }
-    switch (tipo) {
-      case "long":
-        return typeof v === "number" && Number.isSafeInteger(v) ? BigInt(v) : undefined;
-      case "integer":
-      case "short":
-      case "byte":
-      case "float":
-      case "double":
-        return typeof v === "number" ? v : undefined;
-      case "date":
-        return typeof v === "string" ? diaDeTexto(v.slice(0, 10)) : undefined;
-      case "timestamp":
-      case "timestamp_ntz": {
-        if (typeof v !== "string") return undefined;
-        const us = microsDeTexto(v);
-        if (us === undefined) return undefined;
-        return superior ? us + 999n : us;
-      }
-      case "string":
-        return typeof v === "string" ? v : undefined;
-      default:
-        return undefined;
-    }
-  } catch {
-    return undefined;
-  }
-}
-
-/** JSON.stringify that writes NumeroJson values as bare numbers. */
-export function jsonComNumeros(valor: unknown): string {
-  const marcas: string[] = [];
-  const texto = JSON.stringify(valor, (_k, v: unknown) => {
-    if (v instanceof NumeroJson) {
-      marcas.push(v.texto);
-      return `\u0000N${marcas.length - 1}\u0000`;
-    }
-    if (typeof v === "bigint") return Number(v);
-    return v;
-  });
-  return texto.replace(/"\\u0000N(\d+)\\u0000"/g, (_m, i: string) => marcas[Number(i)]!);
 }
