@@ -17,11 +17,12 @@ import { join } from "node:path";
 import pg from "pg";
 import { config } from "../../lib/config";
 import { applySqlDir, sqlFiles } from "../../lib/db";
+import { TABELAS_OLTP } from "../../lib/dominio";
 
 // ---------------------------------------------------------------------------------------
 
 const INIT_DIR = join(config().root, "postgresql-init");
-const TABLES = ["pessoas", "categorias", "produtos", "pedidos", "itens_pedidos", "auditoria_pedidos"];
+const TABLES: readonly string[] = TABELAS_OLTP;
 const SCHEMA = `teste_schema_${process.pid}_${Date.now()}`;
 
 const SQLSTATE = { notNull: "23502", foreignKey: "23503", unique: "23505", check: "23514" } as const;
