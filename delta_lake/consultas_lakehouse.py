@@ -31,7 +31,7 @@ from typing import Any
 
 # The OLTP tables captured by Debezium (lib/cdc TABELAS_CAPTURADAS, same order).
 TABELAS_OLTP = ["pessoas", "categorias", "produtos", "pedidos", "itens_pedidos", "auditoria_pedidos"]
-TABELAS_TRUSTED = TABELAS_OLTP + ["quarentena"]
+TABELAS_TRUSTED = [*TABELAS_OLTP, "quarentena"]
 TABELAS_REFINED = ["itens_por_pessoa", "vendas_diarias"]
 AMBIENTE = ["MINIO_HOST", "MINIO_PORT", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "LAKE_BUCKETS"]
 
@@ -199,15 +199,19 @@ def consultar(spark: Any, prefixo: str) -> dict[str, Any]:
     b = buckets()
     # Counting a Delta table is mostly waiting on MinIO (list the log, read it): a few tables at a
     # time overlap those waits (~1.5 s each one after the other).
-    uris = [caminho(b["raw"], prefixo, f"cdc/{t}") for t in TABELAS_OLTP] + [caminho(b["trusted"], prefixo, t) for t in TABELAS_TRUSTED]
+    uris = [caminho(b["raw"], prefixo, f"cdc/{t}") for t in TABELAS_OLTP] + [
+        caminho(b["trusted"], prefixo, t) for t in TABELAS_TRUSTED
+    ]
     with ThreadPoolExecutor(max_workers=4) as pool:
         contagens = list(pool.map(lambda uri: contar(spark, uri), uris))
-    raw = dict(zip(TABELAS_OLTP, contagens[: len(TABELAS_OLTP)]))
-    trusted = dict(zip(TABELAS_TRUSTED, contagens[len(TABELAS_OLTP) :]))
+    raw = dict(zip(TABELAS_OLTP, contagens[: len(TABELAS_OLTP)], strict=True))
+    trusted = dict(zip(TABELAS_TRUSTED, contagens[len(TABELAS_OLTP) :], strict=True))
     for t in TABELAS_REFINED:
         uri = caminho(b["refined"], prefixo, t)
         if not existe(spark, uri):
-            raise ErroDeUso(f"a tabela refined {t} não existe em {uri}: construa o lakehouse antes (npm run lake -- build)")
+            raise ErroDeUso(
+                f"a tabela refined {t} não existe em {uri}: construa o lakehouse antes (npm run lake -- build)"
+            )
         spark.read.format("delta").load(uri).createOrReplaceTempView(t)
     refined = {t: int(spark.table(t).count()) for t in TABELAS_REFINED}
     totais = linhas(spark, SQL_TOTAIS, ("receita",))[0]
@@ -239,9 +243,14 @@ def reais(texto: str) -> str:
 
 
 def tabela_texto(cabecalho: list[str], linhas_: list[list[str]]) -> list[str]:
-    larguras = [max(len(c), *(len(l[i]) for l in linhas_)) if linhas_ else len(c) for i, c in enumerate(cabecalho)]
-    fmt = lambda cols: "  " + "  ".join(c.ljust(larguras[0]) if i == 0 else c.rjust(larguras[i]) for i, c in enumerate(cols))
-    return [fmt(cabecalho)] + [fmt(l) for l in linhas_]
+    larguras = [
+        max(len(c), *(len(linha[i]) for linha in linhas_)) if linhas_ else len(c) for i, c in enumerate(cabecalho)
+    ]
+
+    def fmt(cols: list[str]) -> str:
+        return "  " + "  ".join(c.ljust(larguras[0]) if i == 0 else c.rjust(larguras[i]) for i, c in enumerate(cols))
+
+    return [fmt(cabecalho)] + [fmt(linha) for linha in linhas_]
 
 
 def relatorio(r: dict[str, Any], prefixo: str, versao: str, sessao_s: float, consultas_s: float) -> str:
@@ -264,15 +273,35 @@ def relatorio(r: dict[str, Any], prefixo: str, versao: str, sessao_s: float, con
     out.append("Pedidos, itens e receita por UF:")
     out += tabela_texto(
         ["UF", "pedidos", "itens", "unidades", "receita"],
-        [[u["uf"] or "(sem UF)", n(u["pedidos"]), n(u["itens"]), n(u["unidades"]), reais(u["receita"])] for u in r["por_uf"]],
+        [
+            [u["uf"] or "(sem UF)", n(u["pedidos"]), n(u["itens"]), n(u["unidades"]), reais(u["receita"])]
+            for u in r["por_uf"]
+        ],
     )
     out.append("")
     out.append("Fraude por UF (pedidos distintos):")
     out += tabela_texto(
-        ["UF", "pedidos", "regra local", "regra dispositivo", "alguma regra", "rotulada", "regra e rótulo", "sem rótulo"],
         [
-            [f["uf"] or "(sem UF)", n(f["pedidos"]), n(f["regra_local"]), n(f["regra_dispositivo"]), n(f["alguma_regra"]),
-             n(f["fraude_rotulada"]), n(f["regra_e_rotulo"]), n(f["sem_rotulo"])]
+            "UF",
+            "pedidos",
+            "regra local",
+            "regra dispositivo",
+            "alguma regra",
+            "rotulada",
+            "regra e rótulo",
+            "sem rótulo",
+        ],
+        [
+            [
+                f["uf"] or "(sem UF)",
+                n(f["pedidos"]),
+                n(f["regra_local"]),
+                n(f["regra_dispositivo"]),
+                n(f["alguma_regra"]),
+                n(f["fraude_rotulada"]),
+                n(f["regra_e_rotulo"]),
+                n(f["sem_rotulo"]),
+            ]
             for f in r["fraude_por_uf"]
         ],
     )
@@ -281,7 +310,10 @@ def relatorio(r: dict[str, Any], prefixo: str, versao: str, sessao_s: float, con
     cats = sorted(r["receita_por_categoria"], key=lambda c: Decimal(c["receita"]), reverse=True)
     out += tabela_texto(
         ["categoria", "pedidos", "itens", "unidades", "receita"],
-        [[c["categoria"] or "(sem categoria)", n(c["pedidos"]), n(c["itens"]), n(c["unidades"]), reais(c["receita"])] for c in cats],
+        [
+            [c["categoria"] or "(sem categoria)", n(c["pedidos"]), n(c["itens"]), n(c["unidades"]), reais(c["receita"])]
+            for c in cats
+        ],
     )
     v = r["vendas_diarias"]
     out.append("")
@@ -295,11 +327,19 @@ def relatorio(r: dict[str, Any], prefixo: str, versao: str, sessao_s: float, con
         out.append(f"Últimos {len(ultimos)} dias:")
         out += tabela_texto(
             ["dia", "pedidos", "itens", "receita", "alguma regra"],
-            [[d["dt_venda"], n(d["pedidos"]), n(d["itens"]), reais(d["receita"]), n(d["pedidos_alguma_regra"])] for d in ultimos],
+            [
+                [d["dt_venda"], n(d["pedidos"]), n(d["itens"]), reais(d["receita"]), n(d["pedidos_alguma_regra"])]
+                for d in ultimos
+            ],
         )
     out.append("")
-    virgula = lambda s: f"{s:.1f}".replace(".", ",")
-    out.append(f"Tempo: {virgula(sessao_s + consultas_s)} s (início do Spark {virgula(sessao_s)} s, leituras e consultas {virgula(consultas_s)} s).")
+
+    def virgula(s: float) -> str:
+        return f"{s:.1f}".replace(".", ",")
+
+    out.append(
+        f"Tempo: {virgula(sessao_s + consultas_s)} s (início do Spark {virgula(sessao_s)} s, leituras e consultas {virgula(consultas_s)} s)."
+    )
     return "\n".join(out)
 
 
@@ -309,7 +349,9 @@ def relatorio(r: dict[str, Any], prefixo: str, versao: str, sessao_s: float, con
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="consultas_lakehouse.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--prefixo", default="", help="prefixo dentro de cada bucket (padrão: a raiz, as suas camadas)")
-    p.add_argument("--saida", choices=["texto", "json"], default="texto", help="json: o relatório e, na última linha, o JSON")
+    p.add_argument(
+        "--saida", choices=["texto", "json"], default="texto", help="json: o relatório e, na última linha, o JSON"
+    )
     args = p.parse_args(argv)
     inicio = time.monotonic()
     spark = None

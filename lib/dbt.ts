@@ -12,11 +12,11 @@ export type StatusDbt = "success" | "error" | "skipped" | "pass" | "fail" | "war
 
 /** One node of a dbt invocation (model, snapshot, test, seed), from run_results.json. */
 export interface ResultadoNo {
-  /** "model", "snapshot", "test", … */
+  /** "model", "snapshot", "test", "unit_test", … */
   tipo: string;
   nome: string;
   status: StatusDbt;
-  /** Rows affected as the adapter reports them (null for tests and views). */
+  /** Rows affected as the adapter reports them (null for tests, unit tests and views). */
   linhas: number | null;
   segundos: number;
   mensagem: string | null;
@@ -128,7 +128,8 @@ export function resultadosDbt(arquivo = join(pastaAlvo(), "run_results.json")): 
       tipo,
       nome: resto.join("."),
       status: r.status,
-      linhas: typeof linhas === "number" && linhas >= 0 && tipo !== "test" ? linhas : null,
+      // A (unit) test's rows_affected counts its own query's rows, not rows of the warehouse.
+      linhas: typeof linhas === "number" && linhas >= 0 && tipo !== "test" && tipo !== "unit_test" ? linhas : null,
       segundos: Math.round(r.execution_time * 100) / 100,
       mensagem: r.message,
     };

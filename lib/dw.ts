@@ -7,15 +7,56 @@ import { garantirRotulos } from "./carga";
 import { config } from "./config";
 import { applySqlDir, inTransaction, withClient } from "./db";
 import { DISTANCIA_LITORAL_KM, litoralGeoJSON, ufsGeoJSON } from "./geo";
+import { ErroServicoFora } from "./erros";
 
-/** The six store tables the DW reads from the OLTP (schema oltp of the DW). */
-export const TABELAS_OLTP = ["pessoas", "categorias", "produtos", "pedidos", "itens_pedidos", "auditoria_pedidos"] as const;
+/** The six store tables the DW reads from the OLTP (schema oltp of the DW): the domain's list. */
+export { TABELAS_OLTP } from "./dominio";
 
 export interface ResumoDw {
   /** Foreign tables of the DW, as schema.table. */
   tabelasExternas: string[];
   ufs: number;
   litorais: number;
+}
+
+/**
+ * The DW's PostgreSQL has no PostGIS package: CREATE EXTENSION postgis fails. An environment the
+ * kit cannot use (exit code 2, like a service that is down), so it extends ErroServicoFora;
+ * `url` is the DW that lacks it.
+ */
+export class ErroPostgisAusente extends ErroServicoFora {
+  override name = "ErroPostgisAusente";
+  constructor(url: string, versaoPostgres: string, causa: unknown) {
+    super(
+      "PostGIS",
+      url,
+      `O PostGIS não está instalado no DW (${url}): rode \`npm run stack -- up\` (instala o pacote ` +
+        `postgresql-${versaoPostgres}-postgis-3) ou use a imagem postgis do docker compose.\n` +
+        `Erro do PostgreSQL: ${(causa as Error).message}`,
+      { cause: causa },
+    );
+  }
+}
+
+/**
+ * SQLSTATEs of CREATE EXTENSION for an extension whose files are not on the server: 58P01
+ * (undefined_file: no control file, or no shared library) and 0A000 (feature_not_supported).
+ * Both can have other causes, so pg_available_extensions confirms that PostGIS is the one missing.
+ */
+const SEM_ARQUIVO_DE_EXTENSAO = new Set(["58P01", "0A000"]);
+
+/** The SQLSTATE of a PostgreSQL error, also when wrapped as the `cause` of another (applySqlDir does). */
+export function sqlstate(erro: unknown): string | undefined {
+  for (let e = erro; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+async function extensaoDisponivel(client: pg.ClientBase, nome: string): Promise<boolean> {
+  const { rowCount } = await client.query("SELECT 1 FROM pg_available_extensions WHERE name = $1", [nome]);
+  return (rowCount ?? 0) > 0;
 }
 
 function pasta(...partes: string[]): string {
@@ -74,12 +115,8 @@ export async function prepararDw(): Promise<ResumoDw> {
         distancia_litoral_m: String(DISTANCIA_LITORAL_KM * 1000),
       });
     } catch (erro) {
-      if (/extension "postgis" is not available|could not open extension control file/i.test((erro as Error).message)) {
-        throw new Error(
-          `${(erro as Error).message}\nO PostGIS não está instalado no DW: rode \`npm run stack -- up\` (instala o pacote ` +
-            `postgresql-${cfg.versions.postgres}-postgis-3) ou use a imagem postgis do docker compose.`,
-          { cause: erro },
-        );
+      if (SEM_ARQUIVO_DE_EXTENSAO.has(sqlstate(erro) ?? "") && !(await extensaoDisponivel(client, "postgis"))) {
+        throw new ErroPostgisAusente(`postgresql://${cfg.dw.host}:${cfg.dw.port}/${cfg.dw.database}`, cfg.versions.postgres, erro);
       }
       throw erro;
     }

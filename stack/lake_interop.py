@@ -31,7 +31,8 @@ import shlex
 import sys
 import tempfile
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 # The JVM that PySpark starts inherits fd 1; keep stdout for our JSON only and send everything
 # else (JVM banners, warnings) to stderr.
@@ -77,7 +78,7 @@ def split_uri(uri: str) -> tuple[str, str]:
     rest = uri
     for scheme in ("s3a://", "s3://"):
         if uri.startswith(scheme):
-            rest = uri[len(scheme):]
+            rest = uri[len(scheme) :]
             break
     else:
         if "://" in uri:
@@ -306,7 +307,9 @@ def _column_type(schema: list[dict[str, Any]], column: str) -> str:
     raise UsageError(f"coluna {column!r} não existe; colunas: {', '.join(f['name'] for f in schema)}")
 
 
-def _with_checksums(result: dict[str, Any], columns: list[str], values_of: Callable[[dict[str, str]], dict[str, list[Any]]]) -> None:
+def _with_checksums(
+    result: dict[str, Any], columns: list[str], values_of: Callable[[dict[str, str]], dict[str, list[Any]]]
+) -> None:
     """Adds "checksums" (per column) and "checksum" (the first column's); values_of gets
     {column: Delta type} and returns every column's values, fetched in one pass."""
     if not columns:
@@ -460,7 +463,9 @@ def deltars_write(uri: str, rows: int, partition_by: list[str], mode: str) -> di
 
     started = time.monotonic()
     opts = storage_options()
-    write_deltalake(deltars_uri(uri), arrow_rows(rows), partition_by=partition_by or None, mode=mode, storage_options=opts)
+    write_deltalake(
+        deltars_uri(uri), arrow_rows(rows), partition_by=partition_by or None, mode=mode, storage_options=opts
+    )
     version = DeltaTable(deltars_uri(uri), storage_options=opts).version()
     return {"engine": "deltars", "version": version, "rows": rows, "seconds": round(time.monotonic() - started, 3)}
 
@@ -468,13 +473,19 @@ def deltars_write(uri: str, rows: int, partition_by: list[str], mode: str) -> di
 def spark_update(uri: str, set_clause: str, where: str | None) -> dict[str, Any]:
     s = spark()
     started = time.monotonic()
-    sql = f"UPDATE {delta_ident(uri)} SET {set_clause}" + (f" WHERE {where}" if where else "")
+    # The harness's own update (tests/integracao), not outside input: SQL text by design.
+    sql = f"UPDATE {delta_ident(uri)} SET {set_clause}" + (f" WHERE {where}" if where else "")  # noqa: S608
     metrics = s.sql(sql).collect()
     from delta.tables import DeltaTable
 
     version = DeltaTable.forPath(s, spark_uri(uri)).history(1).collect()[0]["version"]
     affected = int(metrics[0][0]) if metrics and len(metrics[0]) else None
-    return {"engine": "spark", "version": int(version), "updatedRows": affected, "seconds": round(time.monotonic() - started, 3)}
+    return {
+        "engine": "spark",
+        "version": int(version),
+        "updatedRows": affected,
+        "seconds": round(time.monotonic() - started, 3),
+    }
 
 
 def json_value(v: Any) -> Any:
@@ -600,8 +611,8 @@ def emit(doc: Any) -> None:
 
 def batch() -> int:
     """One JSON argv array (or a shell-quoted line) per stdin line; one result line per command."""
-    for line in sys.stdin:
-        line = line.strip()
+    for raw_line in sys.stdin:
+        line = raw_line.strip()
         if not line:
             continue
         started = time.monotonic()

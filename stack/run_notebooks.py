@@ -143,7 +143,10 @@ class TslabClient(NotebookClient):
             output = new_output("stream", name=content.get("name", "stdout"), text=content.get("text", ""))
         else:
             output = new_output(
-                "error", ename=content.get("ename", ""), evalue=content.get("evalue", ""), traceback=content.get("traceback", [])
+                "error",
+                ename=content.get("ename", ""),
+                evalue=content.get("evalue", ""),
+                traceback=content.get("traceback", []),
             )
         self.nb.cells[index].setdefault("outputs", []).append(output)
 
@@ -200,7 +203,9 @@ async def execute(path: Path, nb: Any, args: argparse.Namespace) -> Result:
                     )
                     break
                 except DeadKernelError:
-                    result.failure = Problem(index, number, cell.source, "o kernel morreu durante a célula", cell_stderr(cell))
+                    result.failure = Problem(
+                        index, number, cell.source, "o kernel morreu durante a célula", cell_stderr(cell)
+                    )
                     break
                 result.executed += 1
                 status = replies.get(index, "")
@@ -278,7 +283,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--out", required=True, type=Path, help="pasta para os notebooks executados e o HTML")
     parser.add_argument("--repeat", type=int, default=1, help="quantas vezes executar a sequência (padrão: 1)")
     parser.add_argument("--timeout", type=float, default=600, help="limite por célula, em segundos (padrão: 600)")
-    parser.add_argument("--startup-timeout", type=float, default=120, help="limite para o kernel iniciar (padrão: 120 s)")
+    parser.add_argument(
+        "--startup-timeout", type=float, default=120, help="limite para o kernel iniciar (padrão: 120 s)"
+    )
     parser.add_argument("--kernel", default="tslab", help="nome do kernel (padrão: tslab)")
     parser.add_argument(
         "--grace",
@@ -303,8 +310,8 @@ async def main_async(args: argparse.Namespace) -> int:
     runs = 0
     started = time.monotonic()
     for round_number in range(1, args.repeat + 1):
-        for path in args.notebooks:
-            path = path.resolve()
+        for given_path in args.notebooks:
+            path = given_path.resolve()
             label = f" (rodada {round_number}/{args.repeat})" if args.repeat > 1 else ""
             nb = nbformat.read(str(path), as_version=4)
             total_cells = sum(1 for c in nb.cells if c.cell_type == "code" and c.source.strip())
@@ -318,9 +325,14 @@ async def main_async(args: argparse.Namespace) -> int:
             report(result, label, total_cells)
             if not result.ok:
                 where = "" if result.fatal else f" Notebook executado e HTML em {args.out}/."
-                print(f"Execução interrompida em {path.name} após {time.monotonic() - started:.1f} s.{where}", flush=True)
+                print(
+                    f"Execução interrompida em {path.name} após {time.monotonic() - started:.1f} s.{where}", flush=True
+                )
                 return 1
-    print(f"Todos os notebooks passaram: {runs} {'execução' if runs == 1 else 'execuções'} em {time.monotonic() - started:.1f} s. Saídas em {args.out}/.", flush=True)
+    print(
+        f"Todos os notebooks passaram: {runs} {'execução' if runs == 1 else 'execuções'} em {time.monotonic() - started:.1f} s. Saídas em {args.out}/.",
+        flush=True,
+    )
     return 0
 
 

@@ -8,8 +8,15 @@ with versoes as (
     from {{ ref('dim_pessoas') }}
 )
 
-select id_pessoa, versao, valido_de, valido_ate, proxima_de, atual
+select
+    id_pessoa,
+    versao,
+    valido_de,
+    valido_ate,
+    proxima_de,
+    atual
 from versoes
-where (proxima_de is not null and (valido_ate <> proxima_de or atual))
-   or (versao = 1 and valido_de <> timestamptz '1900-01-01 00:00:00+00')
-   or valido_de >= valido_ate
+where
+    (proxima_de is not null and (valido_ate <> proxima_de or atual))
+    or (versao = 1 and valido_de <> timestamptz '1900-01-01 00:00:00+00')
+    or valido_de >= valido_ate

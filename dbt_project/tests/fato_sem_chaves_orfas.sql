@@ -18,9 +18,12 @@ left join {{ ref('dim_produtos') }} as pr on pr.sk_produto = f.sk_produto
 left join {{ ref('dim_data') }} as d on d.sk_data = f.sk_data
 left join {{ ref('dim_local') }} as l on l.sk_local = f.sk_local
 left join {{ ref('dim_dispositivo') }} as di on di.sk_dispositivo = f.sk_dispositivo
-where {{ apenas_carga_atual('f') }}
-  and (f.sk_pessoa is null or p.sk_pessoa is null
-   or f.sk_produto is null or pr.sk_produto is null
-   or f.sk_data is null or d.sk_data is null
-   or (f.sk_local is not null and l.sk_local is null)
-   or (f.sk_dispositivo is not null and di.sk_dispositivo is null))
+where
+    {{ apenas_carga_atual('f') }}
+    and (
+        f.sk_pessoa is null or p.sk_pessoa is null
+        or f.sk_produto is null or pr.sk_produto is null
+        or f.sk_data is null or d.sk_data is null
+        or (f.sk_local is not null and l.sk_local is null)
+        or (f.sk_dispositivo is not null and di.sk_dispositivo is null)
+    )

@@ -5,9 +5,11 @@
 // longer reconciles; docs generate; run_results and the lineage as lib/dbt reads them.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { config } from "../../lib/config";
-import { dbt, linhagem, linhagemSvg, resultadosDbt, type ExecucaoDbt } from "../../lib/dbt";
+import { dbt, linhagem, linhagemSvg, pastaAlvo, resultadosDbt, type ExecucaoDbt } from "../../lib/dbt";
 import { query } from "../../lib/db";
 import { prepararDw } from "../../lib/dw";
 import { garantirPessoas, gerarHistorico, gerarStreaming } from "../../lib/geradores";
@@ -28,6 +30,29 @@ async function rodar(args: string[]): Promise<ExecucaoDbt> {
 }
 
 const contar = async (banco: "oltp" | "dw", sql: string, params: unknown[] = []) => Number((await query<{ n: string }>(banco, sql, params))[0].n);
+
+const lerJson = <T>(arquivo: string): T => JSON.parse(readFileSync(join(pastaAlvo(), arquivo), "utf8")) as T;
+
+/**
+ * Rows and an order-independent checksum (sum of a 64-bit hash of each whole row) of every table
+ * of the schemas the build writes, keyed by schema.table.
+ */
+async function conteudoDoDw(): Promise<Record<string, { linhas: string; soma: string }>> {
+  const tabelas = await query<{ tabela: string }>(
+    "dw",
+    `SELECT format('%I.%I', table_schema, table_name) AS tabela FROM information_schema.tables
+      WHERE table_schema IN ('marts', 'snapshots') AND table_type = 'BASE TABLE' ORDER BY 1`,
+  );
+  const conteudo: Record<string, { linhas: string; soma: string }> = {};
+  for (const { tabela } of tabelas) {
+    const [r] = await query<{ linhas: string; soma: string }>(
+      "dw",
+      `SELECT count(*)::text AS linhas, coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text AS soma FROM ${tabela} AS t`,
+    );
+    conteudo[tabela] = r;
+  }
+  return conteudo;
+}
 
 function cli(script: string, ...args: string[]) {
   return spawnSync(process.execPath, ["--import", "tsx", `cli/${script}.ts`, ...args], { cwd: cfg.root, encoding: "utf8", timeout: 600_000 });
@@ -70,6 +95,33 @@ describe("dbt on the DW", { timeout: 900_000 }, () => {
     assert.ok(testes.some((t) => /unique/.test(t)) && testes.some((t) => /relationships/.test(t)) && testes.some((t) => /accepted_values/.test(t)));
     assert.ok(testes.length >= 20, `${testes.length} tests`);
     assert.deepEqual(resultadosDbt(), primeiro.resultados, "lib/dbt reads the same run_results.json again");
+    // …and what it reads is what dbt wrote: run_results.json read here on its own, each node's
+    // type and name taken from manifest.json (dbt's artifacts, not lib/dbt's parsing).
+    const rr = lerJson<{ results: { unique_id: string; status: string; execution_time: number; message: string | null; adapter_response?: { rows_affected?: number } }[] }>(
+      "run_results.json",
+    );
+    const manifesto = lerJson<{ nodes: Record<string, { resource_type: string; name: string }>; unit_tests?: Record<string, { resource_type: string; name: string }> }>(
+      "manifest.json",
+    );
+    const nos = { ...manifesto.nodes, ...manifesto.unit_tests };
+    assert.equal(primeiro.resultados.length, rr.results.length, "one row per node of run_results.json");
+    rr.results.forEach((r, i) => {
+      const lido = primeiro.resultados[i];
+      const no = nos[r.unique_id];
+      assert.ok(no, `${r.unique_id} is in the manifest`);
+      assert.equal(lido.tipo, no.resource_type, r.unique_id);
+      assert.ok(lido.nome.split(".").includes(no.name), `${lido.nome} names ${no.name}`);
+      assert.equal(lido.status, r.status, r.unique_id);
+      assert.equal(lido.mensagem, r.message, r.unique_id);
+      assert.ok(Math.abs(lido.segundos - r.execution_time) <= 0.005, `${r.unique_id}: ${lido.segundos} s read, ${r.execution_time} s in the file`);
+      const linhas = r.adapter_response?.rows_affected;
+      const esperado = ["model", "snapshot", "seed"].includes(no.resource_type) && typeof linhas === "number" && linhas >= 0 ? linhas : null;
+      assert.equal(lido.linhas, esperado, `${r.unique_id}: rows`);
+    });
+    // The unit tests of the device rule ran and passed in the build.
+    const unitarios = primeiro.resultados.filter((n) => n.tipo === "unit_test");
+    assert.ok(unitarios.length >= 3, `${unitarios.length} unit tests`);
+    assert.ok(unitarios.every((n) => n.status === "pass"));
   });
 
   test("the fact reconciles with the OLTP: the quality gate passes", async () => {
@@ -81,11 +133,14 @@ describe("dbt on the DW", { timeout: 900_000 }, () => {
   });
 
   test("a build with nothing new changes nothing", async () => {
-    const antes = await contar("dw", "SELECT count(*) AS n FROM marts.fato_itens_pedido");
-    const versoes = await contar("dw", "SELECT count(*) AS n FROM marts.dim_pessoas");
+    // Every row of every table the build writes (marts and the snapshot), not just the counts:
+    // a merge that rewrote rows in place (new carregado_em, a flipped flag) would keep them.
+    const antes = await conteudoDoDw();
+    assert.ok(antes["marts.fato_itens_pedido"] && antes["snapshots.pessoas_snapshot"], Object.keys(antes).join(", "));
     await rodar(["build"]);
-    assert.equal(await contar("dw", "SELECT count(*) AS n FROM marts.fato_itens_pedido"), antes);
-    assert.equal(await contar("dw", "SELECT count(*) AS n FROM marts.dim_pessoas"), versoes);
+    const depois = await conteudoDoDw();
+    const mudaram = Object.keys({ ...antes, ...depois }).filter((t) => JSON.stringify(antes[t]) !== JSON.stringify(depois[t]));
+    assert.deepEqual(mudaram, [], `tables whose rows changed: ${mudaram.map((t) => `${t} ${JSON.stringify(antes[t])} → ${JSON.stringify(depois[t])}`).join("; ")}`);
   });
 
   test("after a streaming burst, the incremental build adds exactly the new items", async () => {

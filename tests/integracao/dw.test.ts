@@ -9,7 +9,8 @@ import ngeohash from "ngeohash";
 import type pg from "pg";
 import { config, type PgEndpoint } from "../../lib/config";
 import { query, withClient } from "../../lib/db";
-import { TABELAS_OLTP, prepararDw, type ResumoDw } from "../../lib/dw";
+import { ErroPostgisAusente, TABELAS_OLTP, prepararDw, sqlstate, type ResumoDw } from "../../lib/dw";
+import { codigoDeSaida, ErroServicoFora } from "../../lib/erros";
 import {
   DISTANCIA_LITORAL_KM,
   LUGARES_FORA,
@@ -83,6 +84,24 @@ describe("dw-init / prepararDw", () => {
   });
 });
 
+describe("prepararDw: PostGIS missing", () => {
+  test("a missing extension is told by its SQLSTATE, also through applySqlDir's wrapping, and the kit's error exits 2", async () => {
+    const erro = await query("dw", "CREATE EXTENSION IF NOT EXISTS extensao_que_nao_existe").then(
+      () => assert.fail("CREATE EXTENSION of a missing extension succeeded"),
+      (e: unknown) => e,
+    );
+    const embrulhado = new Error("Falha ao aplicar 01_extensoes.sql", { cause: erro });
+    // 0A000 up to PostgreSQL 15, 58P01 (undefined_file) from 16 on.
+    assert.ok(["0A000", "58P01"].includes(sqlstate(embrulhado) ?? ""), `SQLSTATE ${sqlstate(embrulhado)}`);
+    assert.equal(sqlstate(new Error("sem código")), undefined);
+    const ausente = new ErroPostgisAusente(`postgresql://${cfg.dw.host}:${cfg.dw.port}/${cfg.dw.database}`, cfg.versions.postgres, erro);
+    assert.ok(ausente instanceof ErroServicoFora);
+    assert.equal(ausente.servico, "PostGIS");
+    assert.equal(codigoDeSaida(ausente), 2);
+    assert.match(ausente.message, /PostGIS não está instalado no DW/);
+  });
+});
+
 describe("postgres_fdw: the OLTP's read-only user", () => {
   test("the user has LOGIN only and SELECT on exactly the six tables and the gabarito", async () => {
     const [papel] = await query<Record<string, boolean>>(
@@ -103,9 +122,18 @@ describe("postgres_fdw: the OLTP's read-only user", () => {
   });
 
   test("through the foreign schemas the DW reads the six tables and the gabarito", async () => {
-    for (const tabela of [...TABELAS_OLTP.map((t) => `oltp.${t}`), "oltp_gabarito.rotulos_fraude"]) {
-      const [{ n }] = await query<{ n: number }>("dw", `SELECT count(*) AS n FROM ${tabela}`);
-      assert.ok(n >= 0, tabela);
+    // Each foreign table returns exactly its OLTP table's rows. Other tests may insert while this
+    // one counts (the tables only grow): the OLTP's count must lie between two DW counts taken
+    // before and after it — equal to both when nothing is writing.
+    const contar = async (banco: "dw" | "oltp", tabela: string) => Number((await query<{ n: string }>(banco, `SELECT count(*) AS n FROM ${tabela}`))[0].n);
+    for (const [externa, remota] of [
+      ...TABELAS_OLTP.map((t) => [`oltp.${t}`, `public.${t}`]),
+      ["oltp_gabarito.rotulos_fraude", "gabarito.rotulos_fraude"],
+    ] as const) {
+      const antes = await contar("dw", externa);
+      const noOltp = await contar("oltp", remota);
+      const depois = await contar("dw", externa);
+      assert.ok(antes <= noOltp && noOltp <= depois, `${externa}: DW ${antes}..${depois} rows, OLTP ${remota} ${noOltp}`);
     }
     // Rows that do not change while other tests write: the catalog.
     const [dw] = await query<{ n: number; soma: string }>("dw", "SELECT count(*) AS n, sum(valor_unit)::text AS soma FROM oltp.produtos");

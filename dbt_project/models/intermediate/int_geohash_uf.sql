@@ -18,13 +18,17 @@
 -- `dbt build --full-refresh` keeps this table (a geohash's UF depends only on geo.ufs and
 -- geo.litoral): to classify everything again, drop marts.int_geohash_uf and build.
 with vistos as (
-    select geohash, max(atualizado_em) as auditoria_atualizada_em
+    select
+        geohash,
+        max(atualizado_em) as auditoria_atualizada_em
     from {{ ref('stg_auditoria_pedidos') }}
-    where geohash is not null
-    {% if is_incremental() %}
-      and atualizado_em > {{ marca_dagua('auditoria_atualizada_em') }}
-    {% endif %}
-    group by geohash
+    -- sqlfluff's renderings of the is_incremental() branches disagree on this block's indent.
+    where  -- noqa: disable=LT02
+        geohash is not null
+        {% if is_incremental() %}
+        and atualizado_em > {{ marca_dagua('auditoria_atualizada_em') }}
+        {% endif %}
+    group by geohash  -- noqa: enable=LT02
 ),
 
 localizados as (
@@ -32,8 +36,8 @@ localizados as (
         v.geohash,
         v.auditoria_atualizada_em,
         {% if is_incremental() %}
-        -- CASE evaluates the function only when the geohash is new.
-        case when d.uf is not null then d.uf else geo.uf_do_geohash(v.geohash) end as uf
+        -- COALESCE (like CASE) evaluates the function only when the geohash is new.
+        coalesce(d.uf, geo.uf_do_geohash(v.geohash)) as uf
         {% else %}
         geo.uf_do_geohash(v.geohash) as uf
         {% endif %}
@@ -45,5 +49,8 @@ localizados as (
     {% endif %}
 )
 
-select geohash, uf, auditoria_atualizada_em
+select
+    geohash,
+    uf,
+    auditoria_atualizada_em
 from localizados

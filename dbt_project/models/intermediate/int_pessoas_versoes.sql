@@ -15,15 +15,15 @@ with versoes as (
 )
 
 select
-    {{ chave_substituta(['id', 'versao']) }} as sk_pessoa,
-    id                                        as id_pessoa,
+    {{ chave_substituta(['id', 'versao']) }}                                               as sk_pessoa,
+    id                                                                                     as id_pessoa,
     versao,
     nome,
     sexo,
     dt_nasc,
     case when versao = 1 then timestamptz '1900-01-01 00:00:00+00' else dbt_valid_from end as valido_de,
-    coalesce(dbt_valid_to, timestamptz '9999-12-31 00:00:00+00')                            as valido_ate,
-    dbt_valid_to is null                                                                    as atual,
-    created_at                                                                              as criado_em,
-    updated_at                                                                              as atualizado_em
+    coalesce(dbt_valid_to, timestamptz '9999-12-31 00:00:00+00')                           as valido_ate,
+    dbt_valid_to is null                                                                   as atual,
+    created_at                                                                             as criado_em,
+    updated_at                                                                             as atualizado_em
 from versoes

@@ -36,7 +36,7 @@ anos as (
 pascoa_passos as (
     select
         ano,
-        ano % 19 as a,
+        ano % 19  as a,
         ano / 100 as b,
         ano % 100 as c
     from anos
@@ -44,25 +44,33 @@ pascoa_passos as (
 
 pascoa_passos2 as (
     select
-        ano, a, b, c,
-        b / 4 as d,
-        b % 4 as e,
+        ano,
+        a,
+        b,
+        c,
+        b / 4        as d,
+        b % 4        as e,
         (b + 8) / 25 as f
     from pascoa_passos
 ),
 
 pascoa_passos3 as (
     select
-        ano, a, c, e,
+        ano,
+        a,
+        c,
+        e,
         (19 * a + b - d - (b - f + 1) / 3 + 15) % 30 as h,
-        c / 4 as i,
-        c % 4 as k
+        c / 4                                        as i,
+        c % 4                                        as k
     from pascoa_passos2
 ),
 
 pascoa_passos4 as (
     select
-        ano, a, h,
+        ano,
+        a,
+        h,
         (32 + 2 * e + 2 * i - h - k) % 7 as l
     from pascoa_passos3
 ),
@@ -80,9 +88,13 @@ pascoa as (
 
 feriados as (
     -- Fixed national holidays (Lei 662/1949, Lei 6.802/1980, Lei 14.759/2023 for November 20th).
-    select make_date(a.ano, f.mes, f.dia) as data, f.nome, 'feriado nacional' as tipo
+    select
+        make_date(a.ano, f.mes, f.dia) as data,
+        f.nome,
+        'feriado nacional'             as tipo
     from anos as a
-    cross join (values
+    cross join (
+        values
         (1, 1, 'Confraternização Universal', 1900),
         (4, 21, 'Tiradentes', 1900),
         (5, 1, 'Dia do Trabalho', 1900),
@@ -99,9 +111,13 @@ feriados as (
 
     -- Movable dates, counted from Easter Sunday. Carnival and Corpus Christi are optional
     -- days off (ponto facultativo) nationally; Good Friday is a holiday.
-    select p.domingo_de_pascoa + m.deslocamento, m.nome, m.tipo
+    select
+        p.domingo_de_pascoa + m.deslocamento as data,
+        m.nome,
+        m.tipo
     from pascoa as p
-    cross join (values
+    cross join (
+        values
         (-48, 'Carnaval (segunda-feira)', 'ponto facultativo'),
         (-47, 'Carnaval (terça-feira)', 'ponto facultativo'),
         (-2, 'Sexta-feira Santa', 'feriado nacional'),
@@ -115,29 +131,35 @@ feriados_por_dia as (
         data,
         string_agg(nome, ' / ' order by nome) as nome,
         -- 'feriado nacional' sorts before 'ponto facultativo': a holiday wins.
-        min(tipo) as tipo
+        min(tipo)                             as tipo
     from feriados
     group by data
 )
 
 select
-    to_char(d.data, 'YYYYMMDD')::int                            as sk_data,
+    to_char(d.data, 'YYYYMMDD')::int                          as sk_data,
     d.data,
-    extract(year from d.data)::int                              as ano,
-    extract(quarter from d.data)::int                           as trimestre,
-    extract(month from d.data)::int                             as mes,
-    (array['janeiro', 'fevereiro', 'março', 'abril', 'maio', 'junho', 'julho', 'agosto',
-           'setembro', 'outubro', 'novembro', 'dezembro'])[extract(month from d.data)::int] as nome_mes,
-    to_char(d.data, 'YYYY-MM')                                  as ano_mes,
-    extract(day from d.data)::int                               as dia,
+    extract(year from d.data)::int                            as ano,
+    extract(quarter from d.data)::int                         as trimestre,
+    extract(month from d.data)::int                           as mes,
+    (array[
+        'janeiro', 'fevereiro', 'março', 'abril', 'maio', 'junho', 'julho', 'agosto',
+        'setembro', 'outubro', 'novembro', 'dezembro'
+    ])[extract(month from d.data
+    )::int]                                                   as nome_mes,
+    to_char(d.data, 'YYYY-MM')                                as ano_mes,
+    extract(day from d.data)::int                             as dia,
     -- 1 = domingo … 7 = sábado (the Brazilian calendar's order).
-    extract(dow from d.data)::int + 1                           as dia_semana,
-    (array['domingo', 'segunda-feira', 'terça-feira', 'quarta-feira', 'quinta-feira',
-           'sexta-feira', 'sábado'])[extract(dow from d.data)::int + 1]           as nome_dia_semana,
-    extract(dow from d.data) in (0, 6)                          as fim_de_semana,
-    f.data is not null                                          as feriado,
-    f.nome                                                      as nome_feriado,
-    f.tipo                                                      as tipo_feriado,
-    extract(dow from d.data) not in (0, 6) and f.data is null   as dia_util
+    extract(dow from d.data)::int + 1                         as dia_semana,
+    (array[
+        'domingo', 'segunda-feira', 'terça-feira', 'quarta-feira', 'quinta-feira',
+        'sexta-feira', 'sábado'
+    ])[extract(dow from d.data
+    )::int + 1]                                               as nome_dia_semana,
+    extract(dow from d.data) in (0, 6)                        as fim_de_semana,
+    f.data is not null                                        as feriado,
+    f.nome                                                    as nome_feriado,
+    f.tipo                                                    as tipo_feriado,
+    extract(dow from d.data) not in (0, 6) and f.data is null as dia_util
 from dias as d
 left join feriados_por_dia as f on f.data = d.data

@@ -19,12 +19,15 @@
 -- fato_pedidos loaded since this model last ran; a geohash already here is merged again only
 -- to move its watermark.
 with vistos as (
-    select geohash, max(carregado_em) as pedido_carregado_em
+    select
+        geohash,
+        max(carregado_em) as pedido_carregado_em
     from {{ ref('fato_pedidos') }}
-    where geohash is not null
-    {% if is_incremental() %}
-      and carregado_em > (select coalesce(max(pedido_carregado_em), '-infinity'::timestamptz) from {{ this }})
-    {% endif %}
+    where
+        geohash is not null
+        {% if is_incremental() %}
+        and carregado_em > (select coalesce(max(d.pedido_carregado_em), '-infinity'::timestamptz) from {{ this }} as d)
+        {% endif %}
     group by geohash
 ),
 
@@ -32,22 +35,22 @@ localizados as (
     select
         v.geohash,
         v.pedido_carregado_em,
-        -- CASE evaluates the function only when the cache lacks the geohash.
-        case when c.uf is not null then c.uf else geo.uf_do_geohash(v.geohash) end as uf
+        -- COALESCE (like CASE) evaluates the function only when the cache lacks the geohash.
+        coalesce(c.uf, geo.uf_do_geohash(v.geohash)) as uf
     from vistos as v
     left join {{ ref('int_geohash_uf') }} as c on c.geohash = v.geohash
 )
 
 select
-    {{ chave_substituta(['l.geohash']) }}                      as sk_local,
+    {{ chave_substituta(['l.geohash']) }}               as sk_local,
     l.geohash,
     l.uf,
-    coalesce(u.nome, l.uf)                                     as nome_uf,
-    u.uf is not null                                           as no_brasil,
-    {{ fora_da_area('l.uf') }}                                 as fora_sp_mg_rj,
+    coalesce(u.nome, l.uf)                              as nome_uf,
+    u.uf is not null                                    as no_brasil,
+    {{ fora_da_area('l.uf') }}                          as fora_sp_mg_rj,
     -- Centre of the cell, the point the rule classifies.
-    st_y(st_pointfromgeohash(l.geohash))::numeric(9, 6)        as latitude,
-    st_x(st_pointfromgeohash(l.geohash))::numeric(9, 6)        as longitude,
+    st_y(st_pointfromgeohash(l.geohash))::numeric(9, 6) as latitude,
+    st_x(st_pointfromgeohash(l.geohash))::numeric(9, 6) as longitude,
     l.pedido_carregado_em
 from localizados as l
 left join {{ source('geo', 'ufs') }} as u on u.uf = l.uf

@@ -21,7 +21,10 @@ with versoes as (
 ainda_sem_snapshot as (
     select distinct f.id_pessoa
     from {{ ref('fato_pedidos') }} as f
-    where not exists (select 1 from versoes as v where v.id_pessoa = f.id_pessoa)
+    where not exists (
+        select 1 from versoes as v
+        where v.id_pessoa = f.id_pessoa
+    )
 )
 
 select * from versoes
@@ -29,16 +32,16 @@ select * from versoes
 union all
 
 select
-    {{ chave_substituta(['p.id_pessoa', 1]) }}    as sk_pessoa,
+    {{ chave_substituta(['p.id_pessoa', 1]) }} as sk_pessoa,
     p.id_pessoa,
-    1                                             as versao,
+    1                                          as versao,
     p.nome,
     p.sexo,
     p.dt_nasc,
-    timestamptz '1900-01-01 00:00:00+00'          as valido_de,
-    timestamptz '9999-12-31 00:00:00+00'          as valido_ate,
-    true                                          as atual,
+    timestamptz '1900-01-01 00:00:00+00'       as valido_de,
+    timestamptz '9999-12-31 00:00:00+00'       as valido_ate,
+    true                                       as atual,
     p.criado_em,
     p.atualizado_em
 from {{ ref('stg_pessoas') }} as p
-where p.id_pessoa = any(array(select id_pessoa from ainda_sem_snapshot))
+where p.id_pessoa = any(array(select s.id_pessoa from ainda_sem_snapshot as s))

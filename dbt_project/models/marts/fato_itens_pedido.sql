@@ -37,15 +37,19 @@ with
 pedidos_recarregados as (
     select id_pedido
     from {{ ref('fato_pedidos') }}
-    where carregado_em > (select coalesce(max(carregado_em), '-infinity'::timestamptz) from {{ this }})
+    where carregado_em > (select coalesce(max(t.carregado_em), '-infinity'::timestamptz) from {{ this }} as t)
 ),
 
 itens as (
-    select i.*, true as do_pedido_recarregado
+    select
+        i.*,
+        true as do_pedido_recarregado
     from {{ ref('stg_itens_pedidos') }} as i
-    where i.id_pedido = any(array(select id_pedido from pedidos_recarregados))
+    where i.id_pedido = any(array(select r.id_pedido from pedidos_recarregados as r))
     union all
-    select i.*, false
+    select
+        i.*,
+        false as do_pedido_recarregado
     from {{ ref('stg_itens_pedidos') }} as i
     where i.atualizado_em > {{ marca_dagua('item_atualizado_em') }}
 ),
@@ -55,12 +59,14 @@ itens_alterados as (
     select distinct on (i.id_pedido, i.id_produto) i.*
     from itens as i
     left join {{ this }} as t
-        on t.id_pedido = i.id_pedido
-       and t.id_produto = i.id_produto
-    where i.do_pedido_recarregado
-       or t.id_pedido is null
-       or t.item_atualizado_em is distinct from i.atualizado_em
-    order by i.id_pedido, i.id_produto, i.do_pedido_recarregado desc
+        on
+            t.id_pedido = i.id_pedido
+            and t.id_produto = i.id_produto
+    where
+        i.do_pedido_recarregado
+        or t.id_pedido is null
+        or t.item_atualizado_em is distinct from i.atualizado_em
+    order by i.id_pedido asc, i.id_produto asc, i.do_pedido_recarregado desc
 ),
 {% else %}
 itens_alterados as (
@@ -86,12 +92,12 @@ pedidos as (
     from {{ ref('fato_pedidos') }} as p
     left join {{ ref('dim_local') }} as l on l.geohash = p.geohash
     {% if is_incremental() %}
-    where p.id_pedido in (select id_pedido from itens_alterados)
+    where p.id_pedido in (select a.id_pedido from itens_alterados as a)
     {% else %}
     -- Full load: join the orders and dim_local first (1M rows, hashed once), then stream the
     -- items through it. OFFSET 0 keeps the planner from reordering the joins: it has no row
     -- estimate for foreign tables and would otherwise hash the 3M joined items.
-    offset 0
+    offset 0  -- noqa: AM09
     {% endif %}
 )
 
@@ -113,8 +119,8 @@ select
     p.local_fora,
     p.dispositivo_novo,
     p.fraude_rotulada,
-    i.atualizado_em                          as item_atualizado_em,
-    now()                                    as carregado_em
+    i.atualizado_em                                                   as item_atualizado_em,
+    now()                                                             as carregado_em
 from itens_alterados as i
-join pedidos as p on p.id_pedido = i.id_pedido
+inner join pedidos as p on p.id_pedido = i.id_pedido
 left join {{ ref('dim_produtos') }} as pr on pr.id_produto = i.id_produto

@@ -19,7 +19,7 @@
 }}
 -- Order fact, grain: one order. Order, audit row and fraud label (gabarito) together, the
 -- surrogate keys of the order's dimensions and the device rule of the course — exactly
--- lib/fraude.ts auditarRotulos / lib/detector.ts avaliarRegras:
+-- lib/fraude.ts auditarRotulos / lib/detector/regras.ts avaliarRegras:
 --   dispositivo_novo = the person has an order strictly earlier (dt_venda) and no strictly
 --   earlier order with this device
 --   ⇔ dt_venda = first sale of the person with this device AND dt_venda > person's first sale.
@@ -56,18 +56,34 @@ marcas as (
 
 tocados as (
     select id_pedido from {{ ref('stg_pedidos') }}
-    where atualizado_em > (select pedidos from marcas)
+    where atualizado_em > (select m.pedidos from marcas as m)
     union
     select id_pedido from {{ ref('stg_auditoria_pedidos') }}
-    where atualizado_em > (select auditoria from marcas)
+    where atualizado_em > (select m.auditoria from marcas as m)
     union
     select id_pedido from {{ ref('stg_rotulos_fraude') }}
-    where injetado_em > (select rotulos from marcas)
+    where injetado_em > (select m.rotulos from marcas as m)
 ),
 {% endif %}
 
-{#- One filter per table, so each reaches the OLTP (a condition across the join would not). -#}
-{%- set so_tocados = "where id_pedido = any(array(select id_pedido from tocados))" if is_incremental() else "" %}
+{#- One filter per table, so each reaches the OLTP (a condition across the join would not).
+    PostgreSQL inlines these CTEs (each is read once), so the filters stay on the foreign scans. -#}
+{%- set so_tocados = "where id_pedido = any(array(select tc.id_pedido from tocados as tc))" if is_incremental() else "" %}
+pedidos_lidos as (
+    select * from {{ ref('stg_pedidos') }}
+    {{ so_tocados }}
+),
+
+auditoria_lida as (
+    select * from {{ ref('stg_auditoria_pedidos') }}
+    {{ so_tocados }}
+),
+
+rotulos_lidos as (
+    select * from {{ ref('stg_rotulos_fraude') }}
+    {{ so_tocados }}
+),
+
 pedidos as (
     select
         p.id_pedido,
@@ -77,14 +93,14 @@ pedidos as (
         a.dispositivo,
         a.geohash,
         a.telefone,
-        r.tipo_fraude      as fraude_rotulada,
-        p.atualizado_em    as pedido_atualizado_em,
-        a.atualizado_em    as auditoria_atualizada_em,
-        r.injetado_em      as rotulo_injetado_em
-    from (select * from {{ ref('stg_pedidos') }} {{ so_tocados }}) as p
-    left join (select * from {{ ref('stg_auditoria_pedidos') }} {{ so_tocados }}) as a
+        r.tipo_fraude   as fraude_rotulada,
+        p.atualizado_em as pedido_atualizado_em,
+        a.atualizado_em as auditoria_atualizada_em,
+        r.injetado_em   as rotulo_injetado_em
+    from pedidos_lidos as p
+    left join auditoria_lida as a
         on a.id_pedido = p.id_pedido
-    left join (select * from {{ ref('stg_rotulos_fraude') }} {{ so_tocados }}) as r
+    left join rotulos_lidos as r
         on r.id_pedido = p.id_pedido
 ),
 
@@ -93,21 +109,22 @@ novos as (
     select p.*
     from pedidos as p
     left join {{ this }} as t on t.id_pedido = p.id_pedido
-    where t.id_pedido is null
-       or t.pedido_atualizado_em is distinct from p.pedido_atualizado_em
-       or t.auditoria_atualizada_em is distinct from p.auditoria_atualizada_em
-       or t.rotulo_injetado_em is distinct from p.rotulo_injetado_em
+    where
+        t.id_pedido is null
+        or t.pedido_atualizado_em is distinct from p.pedido_atualizado_em
+        or t.auditoria_atualizada_em is distinct from p.auditoria_atualizada_em
+        or t.rotulo_injetado_em is distinct from p.rotulo_injetado_em
 ),
 
 -- People with an already loaded order that changed: all their orders are re-evaluated.
 pessoas_alteradas as (
     select t.id_pessoa
     from {{ this }} as t
-    join novos as n on n.id_pedido = t.id_pedido
+    inner join novos as n on n.id_pedido = t.id_pedido
     union
     select n.id_pessoa
     from novos as n
-    join {{ this }} as t on t.id_pedido = n.id_pedido
+    inner join {{ this }} as t on t.id_pedido = n.id_pedido
 ),
 
 -- Orders mapped to an older version of their person: the person was updated in the OLTP
@@ -116,12 +133,14 @@ pessoas_alteradas as (
 versao_desatualizada as (
     select t.*
     from {{ ref('int_pessoas_versoes') }} as v
-    join {{ this }} as t
-        on t.id_pessoa = v.id_pessoa
-       and t.dt_venda >= v.valido_de
-       and t.dt_venda < v.valido_ate
-    where v.versao > 1
-      and t.sk_pessoa <> v.sk_pessoa
+    inner join {{ this }} as t
+        on
+            t.id_pessoa = v.id_pessoa
+            and t.dt_venda >= v.valido_de
+            and t.dt_venda < v.valido_ate
+    where
+        v.versao > 1
+        and t.sk_pessoa <> v.sk_pessoa
 ),
 
 pessoas_tocadas as (
@@ -135,12 +154,13 @@ pessoas_tocadas as (
 anteriores as (
     select t.*
     from {{ this }} as t
-    where t.id_pessoa = any(array(select id_pessoa from pessoas_tocadas))
-      and t.primeiro_uso_dispositivo
+    where
+        t.id_pessoa = any(array(select pt.id_pessoa from pessoas_tocadas as pt))
+        and t.primeiro_uso_dispositivo
     union
     select t.*
     from {{ this }} as t
-    where t.id_pessoa = any(array(select id_pessoa from pessoas_alteradas))
+    where t.id_pessoa = any(array(select pa.id_pessoa from pessoas_alteradas as pa))
     union
     select * from versao_desatualizada
 ),
@@ -148,11 +168,11 @@ anteriores as (
 conjunto as (
     select
         n.*,
-        true                as novo,
-        null::uuid          as sk_pessoa_antes,
-        null::boolean       as primeiro_pedido_antes,
-        null::boolean       as primeiro_uso_antes,
-        null::boolean       as dispositivo_novo_antes
+        true          as novo,
+        null::uuid    as sk_pessoa_antes,
+        null::boolean as primeiro_pedido_antes,
+        null::boolean as primeiro_uso_antes,
+        null::boolean as dispositivo_novo_antes
     from novos as n
     union all
     select
@@ -167,23 +187,26 @@ conjunto as (
         a.pedido_atualizado_em,
         a.auditoria_atualizada_em,
         a.rotulo_injetado_em,
-        false,
-        a.sk_pessoa,
-        a.primeiro_pedido_pessoa,
-        a.primeiro_uso_dispositivo,
-        a.dispositivo_novo
+        false                      as novo,
+        a.sk_pessoa                as sk_pessoa_antes,
+        a.primeiro_pedido_pessoa   as primeiro_pedido_antes,
+        a.primeiro_uso_dispositivo as primeiro_uso_antes,
+        a.dispositivo_novo         as dispositivo_novo_antes
     from anteriores as a
-    where not exists (select 1 from novos as n where n.id_pedido = a.id_pedido)
+    where not exists (
+        select 1 from novos as n
+        where n.id_pedido = a.id_pedido
+    )
 ),
 {% else %}
 conjunto as (
     select
         p.*,
-        true                as novo,
-        null::uuid          as sk_pessoa_antes,
-        null::boolean       as primeiro_pedido_antes,
-        null::boolean       as primeiro_uso_antes,
-        null::boolean       as dispositivo_novo_antes
+        true          as novo,
+        null::uuid    as sk_pessoa_antes,
+        null::boolean as primeiro_pedido_antes,
+        null::boolean as primeiro_uso_antes,
+        null::boolean as dispositivo_novo_antes
     from pedidos as p
 ),
 {% endif %}
@@ -193,7 +216,7 @@ regra_dispositivo as (
     select
         c.*,
         min(c.dt_venda) filter (where c.dispositivo is not null)
-            over (partition by c.id_pessoa)                   as primeira_venda_pessoa,
+            over (partition by c.id_pessoa)                            as primeira_venda_pessoa,
         min(c.dt_venda) over (partition by c.id_pessoa, c.dispositivo) as primeira_venda_dispositivo
     from conjunto as c
 ),
@@ -204,10 +227,10 @@ final as (
         -- The person's version valid at the sale; for a person registered after the snapshot
         -- read the OLTP (a concurrent writer), their version 1 — dim_pessoas, built after this
         -- model, adds it.
-        coalesce(dp.sk_pessoa, {{ chave_substituta(['r.id_pessoa', 1]) }})            as sk_pessoa,
-        {{ chave_data('r.dt_venda') }}                                               as sk_data,
-        case when r.geohash is not null then {{ chave_substituta(['r.geohash']) }} end         as sk_local,
-        case when r.dispositivo is not null then {{ chave_substituta(['r.dispositivo']) }} end as sk_dispositivo,
+        coalesce(dp.sk_pessoa, {{ chave_substituta(['r.id_pessoa', 1]) }})                       as sk_pessoa,
+        {{ chave_data('r.dt_venda') }}                                                           as sk_data,
+        case when r.geohash is not null then {{ chave_substituta(['r.geohash']) }} end           as sk_local,
+        case when r.dispositivo is not null then {{ chave_substituta(['r.dispositivo']) }} end   as sk_dispositivo,
         r.id_pessoa,
         r.dt_venda,
         r.valor_total,
@@ -216,14 +239,17 @@ final as (
         r.telefone,
         coalesce(r.dispositivo is not null and r.dt_venda = r.primeira_venda_pessoa, false)      as primeiro_pedido_pessoa,
         coalesce(r.dispositivo is not null and r.dt_venda = r.primeira_venda_dispositivo, false) as primeiro_uso_dispositivo,
-        coalesce(r.dispositivo is not null
-                 and r.dt_venda = r.primeira_venda_dispositivo
-                 and r.dt_venda > r.primeira_venda_pessoa, false)                                as dispositivo_novo,
+        coalesce(
+            r.dispositivo is not null
+            and r.dt_venda = r.primeira_venda_dispositivo
+            and r.dt_venda > r.primeira_venda_pessoa,
+            false
+        )                                                                                        as dispositivo_novo,
         r.fraude_rotulada,
         r.pedido_atualizado_em,
         r.auditoria_atualizada_em,
         r.rotulo_injetado_em,
-        now()                                                                                   as carregado_em,
+        now()                                                                                    as carregado_em,
         r.novo,
         r.sk_pessoa_antes,
         r.primeiro_pedido_antes,
@@ -231,9 +257,10 @@ final as (
         r.dispositivo_novo_antes
     from regra_dispositivo as r
     left join {{ ref('int_pessoas_versoes') }} as dp
-        on dp.id_pessoa = r.id_pessoa
-       and r.dt_venda >= dp.valido_de
-       and r.dt_venda < dp.valido_ate
+        on
+            dp.id_pessoa = r.id_pessoa
+            and r.dt_venda >= dp.valido_de
+            and r.dt_venda < dp.valido_ate
 )
 
 select
@@ -257,8 +284,9 @@ select
     rotulo_injetado_em,
     carregado_em
 from final
-where novo
-   or sk_pessoa is distinct from sk_pessoa_antes
-   or primeiro_pedido_pessoa is distinct from primeiro_pedido_antes
-   or primeiro_uso_dispositivo is distinct from primeiro_uso_antes
-   or dispositivo_novo is distinct from dispositivo_novo_antes
+where
+    novo
+    or sk_pessoa is distinct from sk_pessoa_antes
+    or primeiro_pedido_pessoa is distinct from primeiro_pedido_antes
+    or primeiro_uso_dispositivo is distinct from primeiro_uso_antes
+    or dispositivo_novo is distinct from dispositivo_novo_antes

@@ -3,6 +3,6 @@ select
     dispositivo,
     geohash,
     telefone,
-    created_at   as criado_em,
-    updated_at   as atualizado_em
+    created_at as criado_em,
+    updated_at as atualizado_em
 from {{ source('oltp', 'auditoria_pedidos') }}

@@ -1,8 +1,8 @@
 select
-    id            as id_produto,
+    id         as id_produto,
     id_categoria,
-    descricao     as produto,
+    descricao  as produto,
     valor_unit,
-    created_at    as criado_em,
-    updated_at    as atualizado_em
+    created_at as criado_em,
+    updated_at as atualizado_em
 from {{ source('oltp', 'produtos') }}

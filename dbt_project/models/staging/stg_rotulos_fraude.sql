@@ -1,5 +1,5 @@
 select
     id_pedido,
-    tipo         as tipo_fraude,
+    tipo as tipo_fraude,
     injetado_em
 from {{ source('oltp_gabarito', 'rotulos_fraude') }}
