@@ -1,5 +1,5 @@
 // Per person, the earliest sale instant overall and per device; the bootstrap's snapshot.
-import type { HistoricoDePessoa } from "./regras";
+import { registrarNoHistorico, type HistoricoDePessoa } from "./regras";
 
 /** Per person and device (null: an order without audit row), the earliest dt_venda in µs. */
 export interface HistoricoDoBanco {
@@ -7,7 +7,6 @@ export interface HistoricoDoBanco {
   dispositivo: string | null;
   desde: number;
 }
-
 
 export class EstadoDispositivos {
   private readonly pessoas = new Map<number, HistoricoDePessoa>();
@@ -21,30 +20,26 @@ export class EstadoDispositivos {
   }
 
   /** An order of the person at `instante` (device not known yet). */
-  registrarPedido(idPessoa: number, instante: number): HistoricoDePessoa {
-    let h = this.pessoas.get(idPessoa);
-    if (!h) {
-      h = { primeira: instante, dispositivos: new Map() };
-      this.pessoas.set(idPessoa, h);
-    } else if (instante < h.primeira) {
-      h.primeira = instante;
-    }
-    return h;
+  registrarPedido(idPessoa: number, instante: number): void {
+    this.registrar(idPessoa, instante, null);
   }
 
   /** History read from the database; applying an order already known changes nothing. */
   aplicar(linhas: Iterable<HistoricoDoBanco>): void {
     for (const l of linhas) {
-      if (l.dispositivo === null) this.registrarPedido(l.id_pessoa, l.desde);
-      else this.registrarDispositivo(l.id_pessoa, l.dispositivo, l.desde);
+      this.registrar(l.id_pessoa, l.desde, l.dispositivo);
     }
   }
 
   /** An order of the person at `instante` with `dispositivo`. */
   registrarDispositivo(idPessoa: number, dispositivo: string, instante: number): void {
-    const h = this.registrarPedido(idPessoa, instante);
-    const desde = h.dispositivos.get(dispositivo);
-    if (desde === undefined || instante < desde) h.dispositivos.set(dispositivo, instante);
+    this.registrar(idPessoa, instante, dispositivo);
+  }
+
+  private registrar(idPessoa: number, instante: number, dispositivo: string | null): void {
+    let h = this.pessoas.get(idPessoa);
+    if (!h) this.pessoas.set(idPessoa, (h = { primeira: instante, dispositivos: new Map() }));
+    registrarNoHistorico(h, instante, dispositivo);
   }
 }
 

@@ -9,6 +9,9 @@
 //                different topics and partitions, any arrival order), keeps the state current,
 //                decides when an order can be judged and which Kafka offsets are safe to commit.
 //                Pure, in memory.
+//   alertas.ts   the alert message and its compacted topic.
+//   banco.ts     the PostgreSQL side: the detector's tables, the device history, orders read back.
+//   grupo.ts     the consumer group: positioned at the end when new, one detector per group.
 //   execucao.ts  executarDetector: Kafka consumer group + producer + PostgreSQL around the engine.
 //   medida.ts    precision and recall against the answer key; reading the alerts back.
 //
@@ -71,8 +74,12 @@
 //   both streams by id_pedido into co-partitioned topics).
 //
 // * Updates and deletes of orders and audit rows are ignored (the store is insert-only);
+//   tombstones and other tables too.
 export * from "./regras";
 export * from "./estado";
 export * from "./motor";
+export * from "./alertas";
+export { carregarEstadoInicial, garantirTabelasDeteccao, historicoDoBanco } from "./banco";
+export { GRUPO_PADRAO, posicionarGrupoNoFim } from "./grupo";
 export * from "./execucao";
 export * from "./medida";

@@ -1,9 +1,10 @@
 // Measuring the detector against the answer key, and reading its alerts back.
 import { intervaloWilson, type Intervalo } from "../analises";
-import { clienteKafka, lerFaixa } from "../cdc";
+import { clienteKafka, lerFaixa } from "../cdc/index";
 import { query, withClient } from "../db";
 import { ErroDeUso } from "../erros";
-import { TOPICO_ALERTAS, garantirTopicoDeAlertas, politicaDoTopico, type Alerta, type FaixaDePedidos } from "./execucao";
+import { TOPICO_ALERTAS, garantirTopicoDeAlertas, politicaDoTopico, type Alerta } from "./alertas";
+import type { FaixaDePedidos } from "./execucao";
 import type { Regra } from "./regras";
 
 export interface MedidaDeRegra {

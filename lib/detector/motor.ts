@@ -1,9 +1,9 @@
 // The engine: joins the two halves of an order, keeps the state current, decides when an order
 // can be judged and which Kafka offsets are safe to commit. Pure, in memory.
-import { decodificar, type EventoCdc } from "../cdc";
+import { decodificar, type EventoCdc } from "../cdc/index";
 import { ufDoGeohash, type Localizacao } from "../geo";
 import { EstadoDispositivos, Snapshot, type HistoricoDoBanco } from "./estado";
-import { avaliarRegras, instanteUs, type FatosDoPedido, type Regra } from "./regras";
+import { avaliarRegras, instanteUs, usadoAntes, type FatosDoPedido, type Regra } from "./regras";
 
 export const MAX_PENDENTES_PADRAO = 100_000;
 /** A complete order is judged after this long even if an earlier order of its transaction or person is still missing. */
@@ -277,8 +277,7 @@ export class MotorDeDeteccao {
       const p = this.pendentes.get(id)!;
       const ped = p.pedido!;
       if (!this.julgavel(p, agora) || ped.noEstadoInicial) continue;
-      const desde = this.estado.historico(ped.id_pessoa)?.dispositivos.get(p.auditoria!.dispositivo);
-      if (desde === undefined || desde >= ped.dt) pessoas.add(ped.id_pessoa);
+      if (!usadoAntes(this.estado.historico(ped.id_pessoa), p.auditoria!.dispositivo, ped.dt)) pessoas.add(ped.id_pessoa);
     }
     return [...pessoas];
   }

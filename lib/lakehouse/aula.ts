@@ -7,7 +7,7 @@ import { type Armazenamento, type Dados, type Linha, type OpcoesLeitura, type Ta
 import { leitorDeLinhas } from "../lake/condicoes";
 import { gravarParquet, lerParquet } from "../lake/parquet";
 import type { ResultadoBuild } from "./index";
-import { tabelaRefined } from "./refined";
+import { tabelaRefined } from "./refined-tabelas";
 import { DEFINICOES, tabelaTrusted, type TabelaOltp } from "./trusted";
 
 type Registro = Record<string, string | number | boolean | null>;

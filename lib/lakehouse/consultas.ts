@@ -4,12 +4,12 @@
 // fraud per rule and UF (distinct orders), revenue per category, and vendas_diarias re-added.
 // A test runs both and requires equal answers. Columns are read straight from Arrow (no row
 // objects) and decimals summed exactly as bigint cents.
-import { TABELAS_CAPTURADAS } from "../cdc";
+import { TABELAS_CAPTURADAS } from "../cdc/index";
 import type { TabelaDelta } from "../lake/index";
 import { leitor } from "../lake/colunas";
 import type { OpcoesLakehouse } from "./comum";
 import { tabelaRawCdc } from "./raw";
-import { tabelaRefined } from "./refined";
+import { tabelaRefined } from "./refined-tabelas";
 import { tabelaQuarentena, tabelaTrusted } from "./trusted";
 
 export interface TotaisItens {

@@ -1,6 +1,8 @@
 // The lakehouse build: raw (CDC + DW extracts), trusted (current state, quality,
-// pseudonymization), then refined (analytics, behind a quality gate). Incremental and rerunnable: every watermark lives in the tables, so a
-// second build in a row finds nothing new and writes no version.
+// pseudonymization), then refined (analytics, behind a quality gate). Incremental and
+// rerunnable: every watermark lives in the tables, so a second build in a row finds nothing new
+// and writes no version. Notebooks import this file (tslab resolves no folder index), so it
+// re-exports the public surface of every layer.
 import { extrairDw, ingerirCdc, type OpcoesRaw, type ResultadoRawTabela } from "./raw";
 import { construirRefined, type OpcoesRefined, type ResultadoRefined } from "./refined";
 import { promoverTrusted, type OpcoesTrusted, type ResultadoTrustedTabela } from "./trusted";
@@ -8,7 +10,9 @@ import { promoverTrusted, type OpcoesTrusted, type ResultadoTrustedTabela } from
 export * from "./comum";
 export * from "./raw";
 export * from "./consultas";
+export * from "./portao";
 export * from "./refined";
+export * from "./refined-tabelas";
 export * from "./trusted";
 
 export type CamadaBuild = "raw" | "trusted" | "refined";

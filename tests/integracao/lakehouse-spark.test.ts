@@ -2,22 +2,22 @@
 // with PySpark + Delta + s3a) against layers the kit built, under a unique _testes/spark-<uuid>
 // prefix (removed at the end): its answers — CDC events and rows per table, orders/items/revenue
 // per UF, the total, fraud per rule and UF, revenue per category, vendas_diarias re-added — must
-// equal the kit's own (lib/lakehouse/consultas.ts, lib/lake), and include the orders this test
-// wrote to the OLTP.
+// equal the kit's own (lib/lakehouse/consultas.ts, lib/lake), and be exactly what the five orders
+// this test wrote to the OLTP make (the layers hold nothing else: the people and orders topics
+// are read from their end).
 import assert from "node:assert/strict";
 import { randomInt, randomUUID } from "node:crypto";
-import { after, before, describe, test } from "node:test";
-import { TABELAS_CAPTURADAS, esperarPublicacao, posicoesFinais, prepararCaptura, registrarConector, topicoDaTabela } from "../../lib/cdc";
-import { withClient } from "../../lib/db";
-import { DadosDeTeste } from "../apoio/oltp";
+import { before, describe, test } from "node:test";
+import { query, withClient } from "../../lib/db";
 import { LUGARES_FORA, LUGARES_PERMITIDOS, geohashesPerto, ufDoGeohash, type Lugar } from "../../lib/geo";
-import { construirLakehouse, removerRaiz } from "../../lib/lakehouse";
+import { construirLakehouse, jsonSeguro as json, tabelaRefined } from "../../lib/lakehouse/index";
 import { consultasDoLakehouse, type ResultadoConsultas } from "../../lib/lakehouse/consultas";
 import { criarRng } from "../../lib/random";
 import { rodarJobSpark, type ResultadoJobSpark } from "../../stack/spark-job";
+import { lakehouseDeTeste } from "../apoio/camadas";
+import { marcarTopicos } from "../apoio/captura";
 
-const RAIZ = `_testes/spark-${randomUUID()}`;
-const dados = new DadosDeTeste();
+const { raiz: RAIZ, dados } = lakehouseDeTeste("spark");
 
 function lugar(nome: string): Lugar {
   const l = [...LUGARES_PERMITIDOS, ...LUGARES_FORA].find((x) => x.nome === nome);
@@ -26,39 +26,38 @@ function lugar(nome: string): Lugar {
 }
 
 // Two people, five orders: A buys in SP and RJ with one phone, then from Salvador (BA) with a
-// new one (both rules); B buys in MG, then from Lisboa (location rule only).
+// new one (both rules); B buys in MG, then from Lisboa (location rule only). `uf` is where the
+// place lies (lib/geo), `regras` what each order breaks.
 const PEDIDOS = [
-  { pessoa: "A", lugar: "São Paulo", dispositivo: "Samsung Galaxy", diasAtras: 3, itens: [[0, 2], [1, 1]] },
-  { pessoa: "A", lugar: "Rio de Janeiro", dispositivo: "Samsung Galaxy", diasAtras: 2, itens: [[2, 3]] },
-  { pessoa: "A", lugar: "Salvador", dispositivo: "iPhone 15", diasAtras: 1, itens: [[0, 1], [2, 1]] },
-  { pessoa: "B", lugar: "Belo Horizonte", dispositivo: "Motorola G", diasAtras: 2, itens: [[1, 4]] },
-  { pessoa: "B", lugar: "Lisboa", dispositivo: "Motorola G", diasAtras: 0, itens: [[0, 1]] },
+  { pessoa: "A", lugar: "São Paulo", uf: "SP", dispositivo: "Samsung Galaxy", diasAtras: 3, itens: [[0, 2], [1, 1]], regras: { local: false, dispositivo: false } },
+  { pessoa: "A", lugar: "Rio de Janeiro", uf: "RJ", dispositivo: "Samsung Galaxy", diasAtras: 2, itens: [[2, 3]], regras: { local: false, dispositivo: false } },
+  { pessoa: "A", lugar: "Salvador", uf: "BA", dispositivo: "iPhone 15", diasAtras: 1, itens: [[0, 1], [2, 1]], regras: { local: true, dispositivo: true } },
+  { pessoa: "B", lugar: "Belo Horizonte", uf: "MG", dispositivo: "Motorola G", diasAtras: 2, itens: [[1, 4]], regras: { local: false, dispositivo: false } },
+  { pessoa: "B", lugar: "Lisboa", uf: "fora do Brasil", dispositivo: "Motorola G", diasAtras: 0, itens: [[0, 1]], regras: { local: true, dispositivo: false } },
 ] as const;
 
-const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x));
-
-before(async () => {
-  await prepararCaptura();
-  await registrarConector({ timeoutMs: 120_000 });
-});
-
-after(async () => {
-  await dados.remover();
-  await removerRaiz(RAIZ);
-});
+/** Cents as the queries print money ("12.34"). */
+const reais = (c: number) => `${Math.trunc(c / 100)}.${String(c % 100).padStart(2, "0")}`;
+const centavos = (texto: string) => Math.round(Number(texto) * 100);
+/** An order's items as [product index, quantity] pairs. */
+const itensDe = (p: (typeof PEDIDOS)[number]) => p.itens as readonly (readonly [number, number])[];
 
 describe("lakehouse: the Spark job answers what the kit answers", { timeout: 900_000 }, () => {
   let kit: ResultadoConsultas;
   let spark: ResultadoJobSpark;
   const itensEsperados = PEDIDOS.reduce((s, p) => s + p.itens.length, 0);
   const tempos: Record<string, number> = {};
+  /** The three products the orders use: price in cents and category. */
+  let produtos: { id: number; centavos: number; categoria: string | null }[] = [];
+  /** This test's order ids, in PEDIDOS' order. */
+  const idsDosPedidos: number[] = [];
 
   before(async () => {
     // Build 0: every table, the catalog from the start of its topics, the rest from their end.
     let t = Date.now();
     await construirLakehouse({ raiz: RAIZ, inicioCdc: "fim", inicioCdcPorTabela: { categorias: "inicio", produtos: "inicio" }, semDw: true });
     tempos.build0 = (Date.now() - t) / 1000;
-    const inicio = await posicoesFinais(TABELAS_CAPTURADAS.map(topicoDaTabela));
+    const esperarPublicacao = await marcarTopicos();
 
     const ids = { A: await dados.pessoaNova(), B: 0 };
     ids.B = await dados.pessoaNova();
@@ -70,8 +69,11 @@ describe("lakehouse: the Spark job answers what the kit answers", { timeout: 900
         ids.B,
         `Beto Spark ${randomUUID().slice(0, 8)}`,
       ]);
-      const { rows: prods } = await c.query<{ id: number; valor_unit: string }>("SELECT id, valor_unit::text FROM produtos ORDER BY id LIMIT 3");
+      const { rows: prods } = await c.query<{ id: number; valor_unit: string; categoria: string | null }>(
+        "SELECT p.id, p.valor_unit::text, c.descricao AS categoria FROM produtos p LEFT JOIN categorias c ON c.id = p.id_categoria ORDER BY p.id LIMIT 3",
+      );
       assert.equal(prods.length, 3, "o catálogo precisa de produtos (04_catalogo.sql)");
+      produtos = prods.map((p) => ({ id: p.id, centavos: centavos(p.valor_unit), categoria: p.categoria }));
       for (const p of PEDIDOS) {
         const l = lugar(p.lugar);
         const [geohash] = geohashesPerto(l, 1, rng);
@@ -86,6 +88,7 @@ describe("lakehouse: the Spark job answers what the kit answers", { timeout: 900
         );
         const id = rows[0]!.id;
         dados.pedidos.push(id);
+        idsDosPedidos.push(id);
         for (const x of itens) {
           await c.query(`INSERT INTO itens_pedidos (id_pedido, id_produto, qtde, valor_total) VALUES ($1, $2, $3, ${x.total})`, [id, x.id, x.qtde]);
         }
@@ -100,7 +103,7 @@ describe("lakehouse: the Spark job answers what the kit answers", { timeout: 900
     });
     // Wait until the connector has published every change.
     const esperado: Record<string, number> = { pessoas: 2, pedidos: PEDIDOS.length, itens_pedidos: itensEsperados, auditoria_pedidos: PEDIDOS.length };
-    await esperarPublicacao(inicio, esperado);
+    await esperarPublicacao(esperado);
     t = Date.now();
     await construirLakehouse({ raiz: RAIZ, semDw: true });
     tempos.build1 = (Date.now() - t) / 1000;
@@ -120,19 +123,53 @@ describe("lakehouse: the Spark job answers what the kit answers", { timeout: 900
     assert.deepEqual(Object.keys(spark.resultado), Object.keys(kit), "mesma ordem de chaves");
   });
 
-  test("the answers are not trivial: this test's orders are there, per UF and rule", () => {
+  test("refined holds exactly this test's orders, each with its rules", async () => {
+    const linhas = await tabelaRefined("itens_por_pessoa", RAIZ).linhas();
+    const porPedido = new Map(linhas.map((l) => [Number(l.id_pedido), { uf: l.uf, local: l.regra_local, dispositivo: l.regra_dispositivo }]));
+    assert.deepEqual([...porPedido.keys()].sort((a, b) => a - b), [...idsDosPedidos].sort((a, b) => a - b), "only this test wrote orders since the first build");
+    assert.equal(linhas.length, itensEsperados);
+    PEDIDOS.forEach((p, i) => assert.deepEqual(porPedido.get(idsDosPedidos[i]!), { uf: p.uf, ...p.regras }, `${p.pessoa} em ${p.lugar}`));
+  });
+
+  test("the answers are exactly what the five orders make, per UF, rule and category", async () => {
     const r = spark.resultado;
-    assert.ok(r.totais.pedidos >= PEDIDOS.length, json(r.totais));
-    assert.ok(r.totais.itens >= itensEsperados, json(r.totais));
-    assert.ok(Number(r.totais.receita) > 0);
-    assert.ok((r.raw.eventos_cdc.pedidos ?? 0) >= PEDIDOS.length, json(r.raw));
-    assert.ok((r.trusted.linhas.auditoria_pedidos ?? 0) >= PEDIDOS.length, json(r.trusted));
-    assert.ok((r.trusted.linhas.produtos ?? 0) > 0, json(r.trusted));
-    const uf = (u: string) => r.fraude_por_uf.find((f) => f.uf === u);
-    for (const u of ["SP", "RJ", "BA", "MG", "fora do Brasil"]) assert.ok(r.por_uf.some((x) => x.uf === u && x.pedidos >= 1), `${u}: ${json(r.por_uf)}`);
-    assert.ok((uf("BA")?.regra_local ?? 0) >= 1 && (uf("BA")?.regra_dispositivo ?? 0) >= 1, json(uf("BA")));
-    assert.ok((uf("fora do Brasil")?.regra_local ?? 0) >= 1, json(uf("fora do Brasil")));
-    assert.ok(r.receita_por_categoria.length >= 1 && r.receita_por_categoria.every((c) => /^\d+\.\d\d$/.test(c.receita)));
+    // Per order: items, units and revenue, from the prices the orders were written with.
+    const feitos = PEDIDOS.map((p) => ({
+      uf: p.uf,
+      itens: p.itens.length,
+      unidades: itensDe(p).reduce((s, [, q]) => s + q, 0),
+      centavos: itensDe(p).reduce((s, [i, q]) => s + produtos[i]!.centavos * q, 0),
+      regras: p.regras,
+    }));
+    const soma = (xs: typeof feitos) => ({
+      pedidos: xs.length,
+      itens: xs.reduce((s, x) => s + x.itens, 0),
+      unidades: xs.reduce((s, x) => s + x.unidades, 0),
+      receita: reais(xs.reduce((s, x) => s + x.centavos, 0)),
+    });
+    assert.deepEqual(r.totais, soma(feitos));
+    const porUf = (linhas: readonly { uf: string | null }[]) => [...linhas].sort((a, b) => String(a.uf).localeCompare(String(b.uf)));
+    assert.deepEqual(porUf(r.por_uf), porUf(feitos.map((x) => ({ ...soma([x]), uf: x.uf }))));
+    assert.deepEqual(
+      porUf(r.fraude_por_uf.map((f) => ({ uf: f.uf, pedidos: f.pedidos, regra_local: f.regra_local, regra_dispositivo: f.regra_dispositivo, alguma_regra: f.alguma_regra }))),
+      porUf(feitos.map((x) => ({ uf: x.uf, pedidos: 1, regra_local: Number(x.regras.local), regra_dispositivo: Number(x.regras.dispositivo), alguma_regra: Number(x.regras.local || x.regras.dispositivo) }))),
+    );
+    // Revenue per category: each item's revenue goes to its product's category.
+    const categorias = new Map<string | null, number>();
+    for (const p of PEDIDOS) for (const [i, q] of itensDe(p)) categorias.set(produtos[i]!.categoria, (categorias.get(produtos[i]!.categoria) ?? 0) + produtos[i]!.centavos * q);
+    assert.deepEqual(
+      Object.fromEntries(r.receita_por_categoria.map((c) => [String(c.categoria), c.receita])),
+      Object.fromEntries([...categorias].map(([c, v]) => [String(c), reais(v)])),
+    );
+    // The CDC events and the current rows behind them, table by table.
+    const cdc = { pessoas: 2, pedidos: PEDIDOS.length, itens_pedidos: itensEsperados, auditoria_pedidos: PEDIDOS.length };
+    for (const [tabela, n] of Object.entries(cdc)) {
+      assert.equal(r.raw.eventos_cdc[tabela], n, `raw/cdc/${tabela}: ${json(r.raw)}`);
+      assert.equal(r.trusted.linhas[tabela], n, `trusted/${tabela}: ${json(r.trusted)}`);
+    }
+    const [catalogo] = await query<{ produtos: number; categorias: number }>("oltp", "SELECT (SELECT count(*) FROM produtos)::int AS produtos, (SELECT count(*) FROM categorias)::int AS categorias");
+    assert.equal(r.trusted.linhas.produtos, catalogo!.produtos, json(r.trusted));
+    assert.equal(r.trusted.linhas.categorias, catalogo!.categorias, json(r.trusted));
     assert.match(spark.relatorio, /Pedidos, itens e receita por UF/);
   });
 

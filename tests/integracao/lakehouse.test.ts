@@ -5,29 +5,25 @@
 // back from refined), a streaming burst + dbt + build putting exactly the burst's items in
 // refined once with their labels, no personal data in clear text anywhere in trusted or refined
 // (rows and _delta_log), a DW extract that matches the marts, a second build in a row that
-// writes no version, and the trusted → refined gate stopping a broken row.
+// writes nothing (no version, no object), and the trusted → refined gate stopping a broken row.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomInt, randomUUID } from "node:crypto";
-import { after, before, describe, test } from "node:test";
-import { TABELAS_CAPTURADAS, esperarPublicacao, posicoesFinais, prepararCaptura, registrarConector, topicoDaTabela } from "../../lib/cdc";
+import { before, describe, test } from "node:test";
+import { TABELAS_CAPTURADAS, topicoDaTabela } from "../../lib/cdc/index";
+import { config } from "../../lib/config";
 import { query, withClient } from "../../lib/db";
-import { DadosDeTeste } from "../apoio/oltp";
-import { dbt } from "../../lib/dbt";
 import { prepararDw } from "../../lib/dw";
 import { gerarStreaming } from "../../lib/geradores";
-import { cacheDir } from "../../stack/proc";
-import { caminhosDoDbt } from "../../stack/python";
-import { config } from "../../lib/config";
-import { clienteMinio, type TabelaDelta } from "../../lib/lake";
+import { clienteMinio, type TabelaDelta } from "../../lib/lake/index";
 import {
   bucketDaCamada,
   construirLakehouse,
   construirRefined,
   ErroPortao,
   extrairDw,
+  jsonSeguro as json,
   pseudonimizar,
-  removerRaiz,
   segredoPseudonimo,
   tabelaQuarentena,
   tabelaRawCdc,
@@ -35,17 +31,13 @@ import {
   tabelaRefined,
   tabelaTrusted,
   type ResultadoBuild,
-} from "../../lib/lakehouse";
+} from "../../lib/lakehouse/index";
+import { estadoDasTabelas, lakehouseDeTeste, objetosSob, type EstadoTabela } from "../apoio/camadas";
+import { marcarTopicos } from "../apoio/captura";
+import { carregarDw, garantirMarts } from "../apoio/dbt";
 
-const RAIZ = `_testes/lakehouse-${randomUUID()}`;
+const { raiz: RAIZ, dados } = lakehouseDeTeste("lakehouse");
 const SEGREDO = segredoPseudonimo();
-const dados = new DadosDeTeste();
-
-async function versoes(tabelas: TabelaDelta[]): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const t of tabelas) out[t.url] = (await t.existe()) ? (await t.instantaneo()).versao : -1;
-  return out;
-}
 
 function todasAsTabelas(): TabelaDelta[] {
   return [
@@ -57,18 +49,6 @@ function todasAsTabelas(): TabelaDelta[] {
     tabelaRefined("vendas_diarias", RAIZ),
   ];
 }
-
-const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x));
-
-before(async () => {
-  await prepararCaptura();
-  await registrarConector({ timeoutMs: 120_000 });
-});
-
-after(async () => {
-  await dados.remover();
-  await removerRaiz(RAIZ);
-});
 
 describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
   const nomeA = `Ada Lakehouse ${randomUUID().slice(0, 8)}`;
@@ -85,6 +65,9 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
   let terceiro: ResultadoBuild;
   let primeiroDoBurst = 0;
   let ultimoDoBurst = 0;
+  /** Every table before and after the third build (the second in a row). */
+  let antesDoTerceiro: Record<string, EstadoTabela>;
+  let depoisDoTerceiro: Record<string, EstadoTabela>;
   const tempos: Record<string, number> = {};
 
   before(async () => {
@@ -97,7 +80,7 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
     const base = { raiz: RAIZ, modelos: ["fato_pedidos"] };
     primeiro = await construirLakehouse({ ...base, inicioCdc: "fim", inicioCdcPorTabela: { categorias: "inicio", produtos: "inicio", pessoas: "inicio" }, inicioDw: "agora" });
     tempos.build0 = (Date.now() - t) / 1000;
-    const inicio = await posicoesFinais(TABELAS_CAPTURADAS.map(topicoDaTabela));
+    const esperarPublicacao = await marcarTopicos();
 
     // A streaming burst (new people and orders, ≈5% fraud), then dbt loads it into the DW. First,
     // so that the orders this file deletes at the end never reach the DW (its reconciliation
@@ -109,8 +92,7 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
     assert.equal(doBurst, burst.pedidos);
     ultimoDoBurst = Number(ultimo);
     const [{ n: itensDoBurst }] = await query<{ n: number }>("oltp", "SELECT count(*)::int AS n FROM itens_pedidos WHERE id_pedido BETWEEN $1 AND $2", [primeiroDoBurst, ultimoDoBurst]);
-    const r = await dbt(["run"], { caminhos: await caminhosDoDbt({ cacheDir: cacheDir(), repoRoot: config().root }), aoLinha: () => undefined });
-    assert.equal(r.codigo, 0, "dbt run");
+    await carregarDw();
     idA = await dados.pessoaNova();
     idB = await dados.pessoaNova();
     await withClient("oltp", async (c) => {
@@ -144,23 +126,28 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
       itens_pedidos: 2 + itensDoBurst,
       auditoria_pedidos: 1 + burst.pedidos,
     };
-    await esperarPublicacao(inicio, esperado);
+    await esperarPublicacao(esperado);
     t = Date.now();
     segundo = await construirLakehouse(base);
     tempos.build1 = (Date.now() - t) / 1000;
-    const antes = await versoes(todasAsTabelas());
+    antesDoTerceiro = await estadoDasTabelas(todasAsTabelas());
     t = Date.now();
     terceiro = await construirLakehouse(base);
     tempos.build2 = (Date.now() - t) / 1000;
-    const depois = await versoes(todasAsTabelas());
-    assert.deepEqual(depois, antes, "o segundo build seguido não pode criar versões");
+    depoisDoTerceiro = await estadoDasTabelas(todasAsTabelas());
     console.log(`tempos (s): ${json(tempos)}`);
   });
 
   test("the first build takes the catalog and the people and starts the other topics at their end", async () => {
     const catalogo = ["categorias", "produtos", "pessoas"];
-    assert.ok(primeiro.rawCdc.every((r) => (catalogo.includes(r.tabela) ? r.linhas > 0 : r.linhas === 0 && r.versao === 0)), json(primeiro.rawCdc));
-    assert.ok(primeiro.trusted.every((r) => (catalogo.includes(r.tabela) ? r.eventos > 0 : r.eventos === 0)), json(primeiro.trusted));
+    // One result per captured table, each as expected: the catalog and the people read, the rest empty.
+    const esperado = Object.fromEntries(TABELAS_CAPTURADAS.map((n) => [n, catalogo.includes(n) ? "lido" : "vazio"]));
+    const raw = Object.fromEntries(primeiro.rawCdc.map((r) => [r.tabela, r.linhas > 0 ? "lido" : r.linhas === 0 && r.versao === 0 ? "vazio" : json(r)]));
+    assert.deepEqual(raw, esperado);
+    assert.equal(primeiro.rawCdc.length, TABELAS_CAPTURADAS.length, json(primeiro.rawCdc));
+    const trusted = Object.fromEntries(primeiro.trusted.map((r) => [r.tabela, r.eventos > 0 ? "lido" : r.eventos === 0 ? "vazio" : json(r)]));
+    assert.deepEqual(trusted, esperado);
+    assert.equal(primeiro.trusted.length, TABELAS_CAPTURADAS.length, json(primeiro.trusted));
     const [{ n }] = await query<{ n: number }>("oltp", "SELECT count(*)::int AS n FROM produtos");
     assert.equal(await tabelaTrusted("produtos", RAIZ).contar(), n, "trusted/produtos = OLTP");
   });
@@ -174,7 +161,19 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
       assert.equal(typeof l.kafka_offset, "bigint");
       assert.ok(JSON.parse(l.payload as string).payload, "o valor é o JSON do conector, com schema e payload");
     }
-    assert.ok(linhas.some((l) => l.payload === null && l.op === null), "o tombstone depois da exclusão também está no raw");
+    // The tombstone of B's delete: same key (B's id, which only this test uses), same partition,
+    // after the delete — not any tombstone the topic already held from other tests.
+    const exclusao = nossas.find((l) => l.op === "d")!;
+    assert.ok(typeof exclusao.kafka_chave === "string" && exclusao.kafka_chave.includes(String(idB)), json(exclusao));
+    const daChave = linhas.filter((l) => l.kafka_chave === exclusao.kafka_chave).sort((a, b) => Number(a.kafka_offset) - Number(b.kafka_offset));
+    assert.deepEqual(
+      daChave.map((l) => [l.op, l.payload === null]),
+      [["c", false], ["d", false], [null, true]],
+      "B: criação, exclusão e o tombstone depois da exclusão, todos no raw",
+    );
+    const tombstone = daChave[2]!;
+    assert.equal(tombstone.kafka_particao, exclusao.kafka_particao);
+    assert.ok((tombstone.kafka_offset as bigint) > (exclusao.kafka_offset as bigint));
   });
 
   test("a CDC update and a delete of a person show up in trusted", async () => {
@@ -269,15 +268,23 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
   });
 
   test("a second build in a row writes nothing", () => {
-    assert.ok(terceiro.rawCdc.every((r) => r.commits === 0), json(terceiro.rawCdc));
-    assert.ok(terceiro.trusted.every((r) => r.commits === 0), json(terceiro.trusted));
-    assert.equal(terceiro.refined!.itens.commits + terceiro.refined!.diarias.commits, 0, json(terceiro.refined));
+    // Every table reported, each with zero commits …
+    const commits = (rs: { tabela: string; commits: number }[]) => Object.fromEntries(rs.map((r) => [r.tabela, r.commits]));
+    const zeros = Object.fromEntries(TABELAS_CAPTURADAS.map((n) => [n, 0]));
+    assert.deepEqual(commits(terceiro.rawCdc), zeros, json(terceiro.rawCdc));
+    assert.deepEqual(commits(terceiro.rawDw), { fato_pedidos: 0 }, json(terceiro.rawDw));
+    assert.deepEqual(commits(terceiro.trusted), zeros, json(terceiro.trusted));
+    assert.deepEqual(commits([terceiro.refined!.itens, terceiro.refined!.diarias]), { itens_por_pessoa: 0, vendas_diarias: 0 }, json(terceiro.refined));
+    // … and, as stored, the same version and the same objects in every table: no commit, no orphan file.
+    assert.equal(Object.keys(depoisDoTerceiro).length, todasAsTabelas().length);
+    assert.deepEqual(depoisDoTerceiro, antesDoTerceiro, "o segundo build seguido não pode gravar nada");
   });
 
   test("the trusted → refined gate stops a broken row with a readable report, and refined stays as it was", async () => {
     const itens = tabelaTrusted("itens_pedidos", RAIZ);
     const refined = tabelaRefined("itens_por_pessoa", RAIZ);
-    const antes = await versoes([refined, tabelaRefined("vendas_diarias", RAIZ)]);
+    const tabelasRefined = [refined, tabelaRefined("vendas_diarias", RAIZ)];
+    const antes = await estadoDasTabelas(tabelasRefined);
     const [alvo] = await itens.linhas({ onde: [["id_pedido", ">=", primeiroDoBurst], ["id_pedido", "<=", ultimoDoBurst]] });
     assert.ok(alvo);
     const boa = (await itens.instantaneo()).versao;
@@ -296,7 +303,7 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
       assert.equal(e.relatorio.verificacoes.filter((v) => !v.ok).length, 1);
       return true;
     });
-    assert.deepEqual(await versoes([refined, tabelaRefined("vendas_diarias", RAIZ)]), antes, "o portão reprovado não gravou nada");
+    assert.deepEqual(await estadoDasTabelas(tabelasRefined), antes, "o portão reprovado não gravou nada: nem versão, nem arquivo");
     // Time travel undoes the damage; the next build finds nothing new.
     await itens.restaurar({ versao: boa });
     await pedidos.restaurar({ versao: pedidosBoa });
@@ -309,9 +316,9 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
 describe("lakehouse: DW extracts", { timeout: 300_000 }, () => {
   const MODELOS = ["dim_produtos", "dim_dispositivo", "dim_data"];
 
-  test("small models extracted in pages match the marts; a rerun writes nothing", async (t) => {
-    const [{ existe }] = await query<{ existe: boolean }>("dw", "SELECT to_regclass('marts.dim_produtos') IS NOT NULL AS existe");
-    if (!existe) return t.skip("marts ainda não existe (rode o dbt build)");
+  before(() => garantirMarts(MODELOS));
+
+  test("small models extracted in pages match the marts; a rerun writes nothing", async () => {
     const r1 = await extrairDw({ raiz: RAIZ, modelos: MODELOS, loteDw: 97 });
     for (const m of MODELOS) {
       const [{ n }] = await query<{ n: number }>("dw", `SELECT count(*)::int AS n FROM marts.${m}`);
@@ -319,27 +326,31 @@ describe("lakehouse: DW extracts", { timeout: 300_000 }, () => {
       assert.equal(await tab.contar(), n, `${m}: raw = marts`);
       assert.equal(r1.find((x) => x.tabela === m)!.linhas, n);
     }
-    const antes = await versoes(MODELOS.map((m) => tabelaRawDw(m, RAIZ)));
+    const antes = await estadoDasTabelas(MODELOS.map((m) => tabelaRawDw(m, RAIZ)));
     const r2 = await extrairDw({ raiz: RAIZ, modelos: MODELOS, loteDw: 97 });
-    assert.ok(r2.every((x) => x.commits === 0), json(r2));
-    assert.deepEqual(await versoes(MODELOS.map((m) => tabelaRawDw(m, RAIZ))), antes);
+    assert.deepEqual(Object.fromEntries(r2.map((x) => [x.tabela, x.commits])), Object.fromEntries(MODELOS.map((m) => [m, 0])), json(r2));
+    assert.deepEqual(await estadoDasTabelas(MODELOS.map((m) => tabelaRawDw(m, RAIZ))), antes, "a reexecução não grava nada: nem versão, nem arquivo");
   });
 });
 
 describe("npm run lake: bad input", () => {
   const lake = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "cli/lake.ts", ...args], { cwd: config().root, encoding: "utf8" });
+  // Under a prefix of its own, so that anything the command wrote would be found there.
+  const prefixo = `${RAIZ}/cli-${randomUUID().slice(0, 8)}`;
+  const comPrefixo = ["--prefixo", prefixo];
 
   for (const [args, esperado] of [
-    [["limpar"], /comando desconhecido: limpar/],
-    [["build", "--camadas", "raw,ouro"], /--camadas inválido: "ouro"\. Esperado raw, trusted e\/ou refined\./],
-    [["build", "--inicio-cdc", "ontem"], /--inicio-cdc inválido: "ontem"\. Esperado inicio ou fim\./],
+    [["limpar", ...comPrefixo], /comando desconhecido: limpar/],
+    [["build", ...comPrefixo, "--camadas", "raw,ouro"], /--camadas inválido: "ouro"\. Esperado raw, trusted e\/ou refined\./],
+    [["build", ...comPrefixo, "--inicio-cdc", "ontem"], /--inicio-cdc inválido: "ontem"\. Esperado inicio ou fim\./],
     [["build", "--prefixo", "../fora"], /Prefixo inválido/],
-    [["spark", "--memoria", "muita"], /--memoria inválida: "muita"/],
+    [["spark", ...comPrefixo, "--memoria", "muita"], /--memoria inválida: "muita"/],
   ] as const) {
-    test(`${args.join(" ")} exits with a clear message and writes nothing`, () => {
+    test(`${args.filter((a) => a !== prefixo && a !== "--prefixo").join(" ")} exits 2 with a clear message and writes nothing`, async () => {
       const r = lake(...args);
-      assert.notEqual(r.status, 0, r.stdout);
+      assert.equal(r.status, 2, r.stdout + r.stderr);
       assert.match(r.stderr, esperado);
+      for (const camada of ["raw", "trusted", "refined"] as const) assert.deepEqual(await objetosSob(bucketDaCamada(camada), `${prefixo}/`), [], `${camada}: nada gravado`);
     });
   }
 });
