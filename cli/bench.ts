@@ -296,8 +296,9 @@ async function dbtMedido(args: string[], caminhos: string[]): Promise<ExecucaoDb
     const falhas = r.resultados.filter((n) => !["success", "pass"].includes(n.status)).map((n) => `${n.nome}: ${n.mensagem}`);
     throw new Error(`dbt ${args.join(" ")} falhou (código ${r.codigo}): ${falhas.join("; ") || "veja dbt_project/logs/dbt.log"}`);
   }
-  const porModelo = r.resultados.filter((n) => n.tipo !== "test").sort((a, b) => b.segundos - a.segundos);
-  const testes = r.resultados.filter((n) => n.tipo === "test");
+  const ehTeste = (n: { tipo: string }) => n.tipo === "test" || n.tipo === "unit_test";
+  const porModelo = r.resultados.filter((n) => !ehTeste(n)).sort((a, b) => b.segundos - a.segundos);
+  const testes = r.resultados.filter(ehTeste);
   for (const n of porModelo) console.log(`    ${n.nome.padEnd(34)} ${fmt(n.segundos, 2).padStart(7)} s${n.linhas === null ? "" : `  ${fmt(n.linhas)} linhas`}`);
   console.log(`    ${fmt(testes.length)} testes: ${fmt(testes.reduce((t, n) => t + n.segundos, 0), 2)} s somados`);
   return r;

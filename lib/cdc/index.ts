@@ -39,7 +39,7 @@ export {
   type EventoTransacao,
   type Operacao,
 } from "./eventos";
-export { clienteKafka } from "./kafka";
+export { clienteKafka, conectar } from "./kafka";
 export {
   esperarPublicacao,
   listarTopicos,

@@ -3,11 +3,11 @@
 // connect and check the platform (CDC topics, alerts topic, one detector per group, the group
 // positioned), load the state, then consume — each step judges what it can, publishes the alerts
 // and only then commits the offsets — until the duration, `ate()` or a fatal error.
-import { Partitioners, type Admin, type Consumer, type Kafka, type Producer } from "kafkajs";
+import { Partitioners, type Admin, type Consumer, type Producer } from "kafkajs";
 import pg from "pg";
-import { clienteKafka } from "../cdc/index";
-import { config } from "../config";
-import { ErroDeUso, ErroServicoFora } from "../erros";
+import { clienteKafka, conectar } from "../cdc/index";
+import { connect } from "../db";
+import { ErroDeUso } from "../erros";
 import { garantirTopicoDeAlertas, TOPICO_ALERTAS, type Alerta } from "./alertas";
 import { buscarPedidos, carregarEstadoInicial, garantirTabelasDeteccao, gravarAlertas, historicoDoBanco, registrarExecucao } from "./banco";
 import { exigirGrupoVazio, GRUPO_PADRAO, posicionarGrupoNoFim, SESSAO_MS, topicosDeEntrada } from "./grupo";
@@ -100,22 +100,6 @@ function validarOpcoes(opts: OpcoesDetector): string {
   return grupo;
 }
 
-async function conectarAdmin(kafka: Kafka): Promise<Admin> {
-  const admin = kafka.admin();
-  const { brokers } = config().kafka;
-  try {
-    await admin.connect();
-  } catch (err) {
-    throw new ErroServicoFora(
-      "kafka",
-      brokers.join(","),
-      `Não consegui conectar ao Kafka em ${brokers.join(", ")}: ${(err as Error).message}. A stack está no ar? Rode \`npm run stack -- up\`.`,
-      { cause: err },
-    );
-  }
-  return admin;
-}
-
 /** The CDC topics exist, the alerts topic is compacted, the group is free: returns whether the group was new. */
 async function prepararTopicosEGrupo(admin: Admin, grupo: string, topicos: string[]): Promise<boolean> {
   const existentes = new Set(await admin.listTopics());
@@ -130,20 +114,6 @@ async function prepararTopicosEGrupo(admin: Admin, grupo: string, topicos: strin
   await exigirGrupoVazio(admin, grupo);
   // Positioned BEFORE the bootstrap: an order committed in between is in both, never in neither.
   return posicionarGrupoNoFim(admin, grupo, topicos);
-}
-
-async function conectarOltp(client: pg.Client): Promise<void> {
-  const { oltp } = config();
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new ErroServicoFora(
-      "postgres-oltp",
-      `postgresql://${oltp.host}:${oltp.port}/${oltp.database}`,
-      `Não consegui conectar ao PostgreSQL OLTP em ${oltp.host}:${oltp.port}: ${(err as Error).message}.`,
-      { cause: err },
-    );
-  }
 }
 
 /** Everything one processing step works with. */
@@ -303,22 +273,23 @@ export async function executarDetector(opts: OpcoesDetector = {}): Promise<Resum
   const inicio = new Date();
   const entrada = topicosDeEntrada();
   const kafka = clienteKafka(`liga-sudoers-detector`);
-  const admin = await conectarAdmin(kafka);
-  const db = new pg.Client({ ...config().oltp, connectionTimeoutMillis: 5000 });
+  const admin = await conectar(kafka.admin());
+  let db: pg.Client | undefined;
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
   try {
     const grupoNovo = await prepararTopicosEGrupo(admin, grupo, entrada.topicos);
-    await conectarOltp(db);
-    if (gravarTabela) await garantirTabelasDeteccao(db);
-    const inicial = await carregarEstadoInicial(db);
+    const oltp = await connect("oltp");
+    db = oltp;
+    if (gravarTabela) await garantirTabelasDeteccao(oltp);
+    const inicial = await carregarEstadoInicial(oltp);
     const motor = new MotorDeDeteccao(inicial.estado, inicial.snapshot, opts.maxPendentes ?? MAX_PENDENTES_PADRAO);
 
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
     await producer.connect();
     consumer = kafka.consumer({ groupId: grupo, maxWaitTimeInMs: 200, sessionTimeout: SESSAO_MS, heartbeatInterval: 1000, allowAutoTopicCreation: false });
     await consumer.connect();
-    const e: Execucao = { opts, gravarTabela, inicio, motor, db, producer, consumer, prog: progressoInicial() };
+    const e: Execucao = { opts, gravarTabela, inicio, motor, db: oltp, producer, consumer, prog: progressoInicial() };
     const fatal = await consumir(e, entrada, () => opts.aoIniciar?.({ grupo, topicos: entrada.topicos, grupoNovo, pessoas: inicial.estado.tamanho, pedidos: inicial.pedidos }));
     await consumer.disconnect();
     consumer = undefined;
@@ -328,12 +299,12 @@ export async function executarDetector(opts: OpcoesDetector = {}): Promise<Resum
     const { prog } = e;
     prog.segundos = (fim.getTime() - inicio.getTime()) / 1000;
     const faixa = prog.primeiroPedido === null || prog.ultimoPedido === null ? null : { de: prog.primeiroPedido, ate: prog.ultimoPedido };
-    if (gravarTabela) await registrarExecucao(db, { grupo, inicio, fim, faixa, pedidosJulgados: prog.pedidosJulgados, alertas: prog.alertas });
+    if (gravarTabela) await registrarExecucao(oltp, { grupo, inicio, fim, faixa, pedidosJulgados: prog.pedidosJulgados, alertas: prog.alertas });
     return { ...prog, grupo, inicio, fim, faixa };
   } finally {
     await consumer?.disconnect().catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
-    await db.end().catch(() => undefined);
+    await db?.end().catch(() => undefined);
   }
 }
