@@ -40,7 +40,10 @@ export const DIA_FINAL = "2024-06-30";
 /** Deterministic fact rows over `dias` days ending DIA_FINAL, as an Arrow table. */
 export function fatos(n: number, dias = 30): arrow.Table {
   let s = 42;
-  const r = () => ((s = (s * 1_103_515_245 + 12_345) % 2_147_483_648), s / 2_147_483_648);
+  const r = () => {
+    s = (s * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return s / 2_147_483_648;
+  };
   const inicioDia = Date.parse(`${DIA_FINAL}T00:00:00Z`) / 86_400_000 - (dias - 1);
   const dia = new Int32Array(n);
   for (let i = 0; i < n; i++) dia[i] = inicioDia + Math.floor((i * dias) / n);
@@ -110,7 +113,11 @@ print(melhor, flush=True)
 import os; os._exit(0)
 `;
       const { minio } = config();
-      const p = spawnSync(opcoes.python, ["-c", codigo, arquivo, `s3://raw/${prefixo}/delta-rs`, minio.endpoint, minio.accessKey, minio.secretKey, String(repeticoes)], { encoding: "utf8" });
+      const p = spawnSync(
+        opcoes.python,
+        ["-c", codigo, arquivo, `s3://raw/${prefixo}/delta-rs`, minio.endpoint, minio.accessKey, minio.secretKey, String(repeticoes)],
+        { encoding: "utf8" },
+      );
       if (p.status !== 0) throw new Error(`delta-rs falhou no benchmark:\n${p.stderr}`);
       deltaRsSegundos = Number(p.stdout.trim().split("\n").at(-1));
     }

@@ -72,12 +72,17 @@ async function benchGerador(pedidos: number, pessoas: number, lote: number | und
     console.log(`Gerando ${fmt(pedidos)} pedidos históricos para ${fmt(pessoas)} pessoas (schema bench_gerador)…`);
     const r = await gerarHistorico({ pedidos, seed: 42, destino: gerador, lote });
     const rss = process.resourceUsage().maxRSS / 1024;
-    console.log(`  gerador: ${fmt(r.pedidos)} pedidos, ${fmt(r.itens)} itens em ${fmt(r.segundos, 1)} s → ${fmt(r.pedidosPorSegundo)} pedidos/s`);
+    console.log(
+      `  gerador: ${fmt(r.pedidos)} pedidos, ${fmt(r.itens)} itens em ${fmt(r.segundos, 1)} s → ${fmt(r.pedidosPorSegundo)} pedidos/s`,
+    );
 
     // The very same rows, rendered by PostgreSQL itself, then loaded with plain COPY.
     for (const [, tabela] of TABELAS) {
       const colunas = tabela === "rotulos_fraude" ? "id_pedido, tipo, injetado_em" : "*";
-      await pipeline(client.query(copyTo(`COPY (SELECT ${colunas} FROM ${gerador.oltp}.${tabela}) TO STDOUT`)), createWriteStream(join(dir, tabela)));
+      await pipeline(
+        client.query(copyTo(`COPY (SELECT ${colunas} FROM ${gerador.oltp}.${tabela}) TO STDOUT`)),
+        createWriteStream(join(dir, tabela)),
+      );
     }
     const inicio = Date.now();
     await client.query("BEGIN");
@@ -91,7 +96,11 @@ async function benchGerador(pedidos: number, pessoas: number, lote: number | und
     const copySegundos = (Date.now() - inicio) / 1000;
     const copyPorSegundo = r.pedidos / copySegundos;
     console.log(`  COPY puro das mesmas linhas: ${fmt(copySegundos, 1)} s → ${fmt(copyPorSegundo)} pedidos/s`);
-    const [contagem] = (await client.query(`SELECT (SELECT count(*) FROM ${copia.oltp}.pedidos) AS copia, (SELECT count(*) FROM ${gerador.oltp}.pedidos) AS gerador`)).rows;
+    const [contagem] = (
+      await client.query(
+        `SELECT (SELECT count(*) FROM ${copia.oltp}.pedidos) AS copia, (SELECT count(*) FROM ${gerador.oltp}.pedidos) AS gerador`,
+      )
+    ).rows;
     if (Number(contagem.copia) !== Number(contagem.gerador)) throw new Error(`contagens diferentes: ${JSON.stringify(contagem)}`);
     console.log(`  razão gerador/COPY: ${fmt(r.pedidosPorSegundo / copyPorSegundo, 2)}; pico de memória: ${fmt(rss)} MB`);
     return {
@@ -118,7 +127,10 @@ function percentil(ordenados: number[], p: number): number {
 
 /** The detector as its own process (as in production), in a fresh consumer group. */
 function detectorEmProcesso(grupo: string) {
-  const filho = spawn(process.execPath, ["--import", "tsx", "cli/detector.ts", "--grupo", grupo], { cwd: config().root, stdio: ["ignore", "pipe", "pipe"] });
+  const filho = spawn(process.execPath, ["--import", "tsx", "cli/detector.ts", "--grupo", grupo], {
+    cwd: config().root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let saida = "";
   filho.stdout.on("data", (d) => (saida += d));
   filho.stderr.on("data", (d) => (saida += d));
@@ -134,7 +146,8 @@ function detectorEmProcesso(grupo: string) {
 }
 
 async function benchCdc(taxa: number, segundos: number): Promise<Record<string, number | string>> {
-  if (!Number.isInteger(taxa) || taxa < 1 || taxa > 20_000) throw new ErroDeUso(`--taxa inválido: ${taxa}. Esperado um inteiro entre 1 e 20000 pedidos/s.`);
+  if (!Number.isInteger(taxa) || taxa < 1 || taxa > 20_000)
+    throw new ErroDeUso(`--taxa inválido: ${taxa}. Esperado um inteiro entre 1 e 20000 pedidos/s.`);
   if (!(segundos > 0 && segundos <= 600)) throw new ErroDeUso(`--segundos inválido: ${segundos}. Esperado um número entre 0 e 600.`);
   await prepararCaptura();
   await registrarConector();
@@ -171,7 +184,9 @@ async function benchCdc(taxa: number, segundos: number): Promise<Record<string, 
     let ultimoId = Number((await client.query("SELECT coalesce(max(id), 0) AS m FROM public.pedidos")).rows[0].m);
     const commits = new Map<number, number>();
     const fraudes = new Set<number>();
-    console.log(`Streaming ${fmt(taxa)} pedidos/s (${fmt(porTick)} a cada ${fmt(intervaloMs)} ms, uma transação cada) por ${fmt(segundos)} s, com o detector rodando…`);
+    console.log(
+      `Streaming ${fmt(taxa)} pedidos/s (${fmt(porTick)} a cada ${fmt(intervaloMs)} ms, uma transação cada) por ${fmt(segundos)} s, com o detector rodando…`,
+    );
     const inicio = Date.now();
     let atrasados = 0;
     for (let tick = 0; Date.now() - inicio < segundos * 1000; tick++) {
@@ -199,7 +214,9 @@ async function benchCdc(taxa: number, segundos: number): Promise<Record<string, 
     }
     const geracaoSegundos = (Date.now() - inicio) / 1000;
     const pedidosPorSegundo = commits.size / geracaoSegundos;
-    console.log(`  gerados: ${fmt(commits.size)} pedidos (${fmt(fraudes.size)} fraudes) em ${fmt(geracaoSegundos, 1)} s → ${fmt(pedidosPorSegundo)} pedidos/s${atrasados ? ` (${atrasados} ticks atrasados)` : ""}`);
+    console.log(
+      `  gerados: ${fmt(commits.size)} pedidos (${fmt(fraudes.size)} fraudes) em ${fmt(geracaoSegundos, 1)} s → ${fmt(pedidosPorSegundo)} pedidos/s${atrasados ? ` (${atrasados} ticks atrasados)` : ""}`,
+    );
 
     const prazo = Date.now() + 60_000;
     while ([...fraudes].some((id) => !recebidos.has(id)) && Date.now() < prazo) await pausa(200);
@@ -268,7 +285,8 @@ async function benchCdc(taxa: number, segundos: number): Promise<Record<string, 
       `  motor sozinho (junção + estado + regras, eventos já decodificados): ${fmt(gravados.length)} eventos gravados reprocessados até 2 s ` +
         `→ ${fmt(regrasPorSegundo)} eventos/s (${fmt(julgados)} julgamentos)`,
     );
-    if (faltando > 0 || indevidos > 0) throw new Error(`detecção incorreta: ${faltando} fraudes sem alerta, ${indevidos} pedidos limpos alertados`);
+    if (faltando > 0 || indevidos > 0)
+      throw new Error(`detecção incorreta: ${faltando} fraudes sem alerta, ${indevidos} pedidos limpos alertados`);
     return {
       bench: "cdc",
       orders_per_s: Math.round(pedidosPorSegundo),
@@ -299,8 +317,14 @@ async function dbtMedido(args: string[], caminhos: string[]): Promise<ExecucaoDb
   const ehTeste = (n: { tipo: string }) => n.tipo === "test" || n.tipo === "unit_test";
   const porModelo = r.resultados.filter((n) => !ehTeste(n)).sort((a, b) => b.segundos - a.segundos);
   const testes = r.resultados.filter(ehTeste);
-  for (const n of porModelo) console.log(`    ${n.nome.padEnd(34)} ${fmt(n.segundos, 2).padStart(7)} s${n.linhas === null ? "" : `  ${fmt(n.linhas)} linhas`}`);
-  console.log(`    ${fmt(testes.length)} testes: ${fmt(testes.reduce((t, n) => t + n.segundos, 0), 2)} s somados`);
+  for (const n of porModelo)
+    console.log(`    ${n.nome.padEnd(34)} ${fmt(n.segundos, 2).padStart(7)} s${n.linhas === null ? "" : `  ${fmt(n.linhas)} linhas`}`);
+  console.log(
+    `    ${fmt(testes.length)} testes: ${fmt(
+      testes.reduce((t, n) => t + n.segundos, 0),
+      2,
+    )} s somados`,
+  );
   return r;
 }
 
@@ -321,7 +345,8 @@ async function benchDbt(pedidos: number, novos: number): Promise<Record<string, 
   console.log(`+${fmt(g.pedidos)} pedidos (${fmt(g.itens)} itens); dbt build incremental:`);
   const incremental = await dbtMedido(["build"], caminhos);
   const itensDepois = await contar("dw", "SELECT count(*) AS n FROM marts.fato_itens_pedido");
-  if (itensDepois - itensAntes !== g.itens) throw new Error(`o build incremental acrescentou ${itensDepois - itensAntes} itens ao fato; esperado ${g.itens}`);
+  if (itensDepois - itensAntes !== g.itens)
+    throw new Error(`o build incremental acrescentou ${itensDepois - itensAntes} itens ao fato; esperado ${g.itens}`);
   const s = (x: number | null) => Math.round((x ?? NaN) * 10) / 10;
   console.log(
     `  total (relógio, com a partida do dbt): cheio ${fmt(cheio.segundos, 1)} s, incremental ${fmt(incremental.segundos, 1)} s; ` +
@@ -342,7 +367,11 @@ executar(async () => {
   process.argv.splice(2, process.argv.length, ...resto);
   if (nome === "generator") {
     const a = lerArgumentos({ pedidos: { type: "string" }, pessoas: { type: "string" }, lote: { type: "string" } }, USO);
-    const figuras = await benchGerador(numero("pedidos", a.pedidos, 1_000_000), numero("pessoas", a.pessoas, 10_000), a.lote === undefined ? undefined : numero("lote", a.lote, 0));
+    const figuras = await benchGerador(
+      numero("pedidos", a.pedidos, 1_000_000),
+      numero("pessoas", a.pessoas, 10_000),
+      a.lote === undefined ? undefined : numero("lote", a.lote, 0),
+    );
     console.log(JSON.stringify(figuras));
   } else if (nome === "cdc") {
     const a = lerArgumentos({ taxa: { type: "string" }, segundos: { type: "string" } }, USO);
@@ -356,7 +385,9 @@ executar(async () => {
     console.log(`Gravando ${fmt(linhas)} linhas particionadas por dia no MinIO (melhor de 2 execuções de cada)…`);
     const r = await benchLake({ linhas, python: (await lakeEnv()).python });
     const mb = (b: number) => fmt(b / 1024 / 1024, 1);
-    console.log(`  lib/lake: ${fmt(r.libLakeSegundos, 2)} s (${fmt(r.arquivos)} arquivos, ${mb(r.bytes)} MiB); delta-rs: ${fmt(r.deltaRsSegundos ?? NaN, 2)} s; razão ${fmt(r.razao ?? NaN, 2)}×`);
+    console.log(
+      `  lib/lake: ${fmt(r.libLakeSegundos, 2)} s (${fmt(r.arquivos)} arquivos, ${mb(r.bytes)} MiB); delta-rs: ${fmt(r.deltaRsSegundos ?? NaN, 2)} s; razão ${fmt(r.razao ?? NaN, 2)}×`,
+    );
     const l = r.leitura;
     console.log(
       `  leitura de um dia: ${fmt(l.linhas)} linhas em ${fmt(l.segundos, 2)} s, ${fmt(l.arquivosLidos)} de ${fmt(l.arquivosTotais)} arquivos, ` +
@@ -365,8 +396,15 @@ executar(async () => {
     const r2 = (x: number | undefined) => Math.round((x ?? NaN) * 100) / 100;
     console.log(
       JSON.stringify({
-        bench: "lake", rows: r.linhas, kit_write_s: r2(r.libLakeSegundos), deltars_write_s: r2(r.deltaRsSegundos), ratio: r2(r.razao),
-        files_read: l.arquivosLidos, files_total: l.arquivosTotais, bytes_read: l.bytesLidos, bytes_total: l.bytesTotais,
+        bench: "lake",
+        rows: r.linhas,
+        kit_write_s: r2(r.libLakeSegundos),
+        deltars_write_s: r2(r.deltaRsSegundos),
+        ratio: r2(r.razao),
+        files_read: l.arquivosLidos,
+        files_total: l.arquivosTotais,
+        bytes_read: l.bytesLidos,
+        bytes_total: l.bytesTotais,
       }),
     );
   } else if (nome === "lakehouse") {

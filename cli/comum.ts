@@ -8,7 +8,10 @@ export { ErroDeUso };
 
 type Opcoes = NonNullable<ParseArgsConfig["options"]>;
 
-export function lerArgumentos<O extends Opcoes>(options: O, uso: string): ReturnType<typeof parseArgs<{ options: O; strict: true }>>["values"] {
+export function lerArgumentos<O extends Opcoes>(
+  options: O,
+  uso: string,
+): ReturnType<typeof parseArgs<{ options: O; strict: true }>>["values"] {
   try {
     return parseArgs({ args: process.argv.slice(2), options, strict: true, allowPositionals: false }).values;
   } catch (err) {
@@ -25,12 +28,15 @@ function motivoDoParseArgs(err: unknown, options: Opcoes): string {
   const args = process.argv.slice(2);
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
     const flags = args.filter((a) => a.startsWith("-") && a !== "-" && a !== "--").map((a) => a.split("=")[0]!);
-    const conhecida = (f: string) => (f.startsWith("--") ? f.slice(2) in options : Object.values(options).some((o) => o.short === f.slice(1)));
+    const conhecida = (f: string) =>
+      f.startsWith("--") ? f.slice(2) in options : Object.values(options).some((o) => o.short === f.slice(1));
     return `opção desconhecida: ${flags.find((f) => !conhecida(f)) ?? flags.join(" ")}`;
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
     // The string option whose value is missing: last argument, or followed by something dash-led.
-    const i = args.findIndex((a, j) => a.startsWith("--") && !a.includes("=") && options[a.slice(2)]?.type === "string" && (args[j + 1] ?? "-").startsWith("-"));
+    const i = args.findIndex(
+      (a, j) => a.startsWith("--") && !a.includes("=") && options[a.slice(2)]?.type === "string" && (args[j + 1] ?? "-").startsWith("-"),
+    );
     const comValor = i >= 0 ? args[i]! : "a opção";
     return `valor ausente ou ambíguo para ${comValor} (para um valor que começa com "-", use ${comValor}=VALOR)`;
   }
@@ -79,9 +85,9 @@ export function aCada<T>(ms: number, imprimir: (valor: T) => void): (valor: T) =
 }
 
 /** The one runner of every CLI: exit with main's code (0 by default), or by `codigoDeSaida`. */
-export function executar(main: () => Promise<void | number>): void {
+export function executar(main: () => Promise<unknown>): void {
   main().then(
-    (codigo) => process.exit(codigo ?? 0),
+    (codigo) => process.exit(typeof codigo === "number" ? codigo : 0),
     (err: Error) => {
       console.error(`Erro: ${err.message}`);
       process.exit(codigoDeSaida(err));

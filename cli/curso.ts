@@ -12,7 +12,11 @@ async function main(): Promise<number> {
   const down = report.filter((h) => !h.ok);
   if (down.length) {
     const [primeiro] = down;
-    throw new ErroServicoFora(primeiro.service, primeiro.address, `Serviços fora do ar: ${down.map((h) => `${h.service} (${h.detail})`).join("; ")}`);
+    throw new ErroServicoFora(
+      primeiro.service,
+      primeiro.address,
+      `Serviços fora do ar: ${down.map((h) => `${h.service} (${h.detail})`).join("; ")}`,
+    );
   }
   const { python, jupyterPath } = await installAll(cfg);
   const notebooks = courseNotebooks(cfg.root);

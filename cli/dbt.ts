@@ -24,7 +24,8 @@ executar(async () => {
   const r = await dbt(args, { caminhos });
   const falhas = r.resultados.filter((n) => !["success", "pass"].includes(n.status));
   console.log(
-    `${r.comando}: ${fmt(r.resultados.length)} nós, ${fmt(falhas.length)} com problema, ${fmt(r.segundos, 1)} s` + (r.codigo ? ` — código de saída ${r.codigo}.` : "."),
+    `${r.comando}: ${fmt(r.resultados.length)} nós, ${fmt(falhas.length)} com problema, ${fmt(r.segundos, 1)} s` +
+      (r.codigo ? ` — código de saída ${r.codigo}.` : "."),
   );
   if (r.codigo !== 0) {
     const nomes = falhas.map((n) => `${n.nome} (${n.status})`).join(", ");

@@ -1,5 +1,12 @@
 // npm run detector -- [--duracao 30s] [--grupo liga-sudoers-detector] [--max-pendentes 100000] [--sem-tabela] [--atraso-commit 0ms]
-import { ESPERA_MAXIMA_MS, executarDetector, GRUPO_PADRAO, MAX_PENDENTES_PADRAO, TOPICO_ALERTAS, type ProgressoDetector } from "../lib/detector";
+import {
+  ESPERA_MAXIMA_MS,
+  executarDetector,
+  GRUPO_PADRAO,
+  MAX_PENDENTES_PADRAO,
+  TOPICO_ALERTAS,
+  type ProgressoDetector,
+} from "../lib/detector";
 import { aCada, duracao, ErroDeUso, executar, fmt, lerArgumentos, numero } from "./comum";
 
 const USO = `Uso: npm run detector -- [--duracao 30s] [--grupo ${GRUPO_PADRAO}] [--max-pendentes ${MAX_PENDENTES_PADRAO}] [--sem-tabela]
@@ -41,7 +48,8 @@ executar(async () => {
     USO,
   );
   const duracaoMs = duracao("duracao", a.duracao);
-  if (duracaoMs !== undefined && duracaoMs <= 0) throw new ErroDeUso(`--duracao inválido: "${a.duracao}". Esperado um tempo maior que zero.`);
+  if (duracaoMs !== undefined && duracaoMs <= 0)
+    throw new ErroDeUso(`--duracao inválido: "${a.duracao}". Esperado um tempo maior que zero.`);
   const maxPendentes = numero("max-pendentes", a["max-pendentes"], MAX_PENDENTES_PADRAO);
   const deveParar = pararComSinal();
   const r = await executarDetector({
@@ -63,7 +71,9 @@ executar(async () => {
     `Detector encerrado: ${linha(r)}` +
       (r.faixa ? `; pedidos julgados de ${r.faixa.de} a ${r.faixa.ate}` : "") +
       (r.descartados ? `; ${fmt(r.descartados)} descartados por falta de espaço no buffer` : "") +
-      (r.julgadosPorTempo ? `; ${fmt(r.julgadosPorTempo)} julgados por tempo (algo anterior não chegou em ${ESPERA_MAXIMA_MS / 1000} s)` : "") +
+      (r.julgadosPorTempo
+        ? `; ${fmt(r.julgadosPorTempo)} julgados por tempo (algo anterior não chegou em ${ESPERA_MAXIMA_MS / 1000} s)`
+        : "") +
       `. ${fmt(r.segundos, 1)} s.`,
   );
 });

@@ -9,7 +9,13 @@ nem produtos), com fraude injetada na taxa dada (padrão 1%).`;
 
 executar(async () => {
   const a = lerArgumentos(
-    { pedidos: { type: "string" }, dias: { type: "string" }, seed: { type: "string" }, "taxa-fraude": { type: "string" }, lote: { type: "string" } },
+    {
+      pedidos: { type: "string" },
+      dias: { type: "string" },
+      seed: { type: "string" },
+      "taxa-fraude": { type: "string" },
+      lote: { type: "string" },
+    },
     USO,
   );
   const deveParar = pararComSinal();

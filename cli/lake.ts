@@ -2,7 +2,15 @@
 // npm run lake -- spark [--prefixo P] [--memoria 2g]
 import { isDeepStrictEqual } from "node:util";
 import { rodarJobSpark } from "../stack/spark-job";
-import { consultasDoLakehouse, construirLakehouse, normalizarRaiz, type CamadaBuild, type ResultadoRawTabela, type ResultadoRefinedTabela, type ResultadoTrustedTabela } from "../lib/lakehouse";
+import {
+  consultasDoLakehouse,
+  construirLakehouse,
+  normalizarRaiz,
+  type CamadaBuild,
+  type ResultadoRawTabela,
+  type ResultadoRefinedTabela,
+  type ResultadoTrustedTabela,
+} from "../lib/lakehouse";
 import { ErroDeUso, duracao, executar, fmt, lerArgumentos } from "./comum";
 
 const USO = `Uso: npm run lake -- build [--prefixo PREFIXO] [--camadas raw,trusted,refined] [--sem-cdc] [--sem-dw]
@@ -48,21 +56,29 @@ function linhaRefined(r: ResultadoRefinedTabela): string {
 
 function linhaTrusted(r: ResultadoTrustedTabela): string {
   if (r.eventos === 0) return `  trusted/${r.tabela}: ${r.criada ? "criada, vazia" : "nada novo"} (versão ${r.versao})`;
-  const partes = [`${fmt(r.eventos)} eventos`, `${fmt(r.inseridas)} inseridas`, `${fmt(r.atualizadas)} atualizadas`, `${fmt(r.excluidas)} excluídas`];
+  const partes = [
+    `${fmt(r.eventos)} eventos`,
+    `${fmt(r.inseridas)} inseridas`,
+    `${fmt(r.atualizadas)} atualizadas`,
+    `${fmt(r.excluidas)} excluídas`,
+  ];
   if (r.quarentena) partes.push(`${fmt(r.quarentena)} em quarentena`);
   return `  trusted/${r.tabela}: ${partes.join(", ")} — ${r.commits ? `${r.commits} commit(s), versão ${r.versao}` : `sem mudança (versão ${r.versao})`}`;
 }
 
 async function spark(): Promise<void> {
   const a = lerArgumentos({ prefixo: { type: "string" }, memoria: { type: "string" } }, USO);
-  if (a.memoria !== undefined && !/^\d+[mg]$/.test(a.memoria)) throw new ErroDeUso(`--memoria inválida: "${a.memoria}". Esperado algo como 2g ou 512m.`);
+  if (a.memoria !== undefined && !/^\d+[mg]$/.test(a.memoria))
+    throw new ErroDeUso(`--memoria inválida: "${a.memoria}". Esperado algo como 2g ou 512m.`);
   const raiz = prefixo(a.prefixo);
   console.log(`Rodando o job Spark de delta_lake/ sobre o lakehouse${raiz ? ` sob ${raiz}/` : ""}…`);
   const r = await rodarJobSpark({ raiz, memoria: a.memoria });
   console.log(r.relatorio);
   const kit = await consultasDoLakehouse({ raiz });
   const iguais = isDeepStrictEqual(r.resultado, kit);
-  console.log(`Spark: ${fmt(r.segundos, 1)} s. ${iguais ? "Os números do Spark e do kit são iguais." : "ATENÇÃO: o Spark e o kit discordam."}`);
+  console.log(
+    `Spark: ${fmt(r.segundos, 1)} s. ${iguais ? "Os números do Spark e do kit são iguais." : "ATENÇÃO: o Spark e o kit discordam."}`,
+  );
   if (!iguais) process.exitCode = 1;
 }
 
@@ -80,9 +96,11 @@ async function build(): Promise<void> {
     USO,
   );
   const camadas = (a.camadas ?? "raw,trusted,refined").split(",").map((c) => c.trim());
-  for (const c of camadas) if (!["raw", "trusted", "refined"].includes(c)) throw new ErroDeUso(`--camadas inválido: "${c}". Esperado raw, trusted e/ou refined.`);
+  for (const c of camadas)
+    if (!["raw", "trusted", "refined"].includes(c)) throw new ErroDeUso(`--camadas inválido: "${c}". Esperado raw, trusted e/ou refined.`);
   const inicio = a["inicio-cdc"];
-  if (inicio !== undefined && inicio !== "inicio" && inicio !== "fim") throw new ErroDeUso(`--inicio-cdc inválido: "${inicio}". Esperado inicio ou fim.`);
+  if (inicio !== undefined && inicio !== "inicio" && inicio !== "fim")
+    throw new ErroDeUso(`--inicio-cdc inválido: "${inicio}". Esperado inicio ou fim.`);
   const raiz = prefixo(a.prefixo);
   console.log(`Construindo o lakehouse${raiz ? ` sob o prefixo ${raiz}/` : ""} (${camadas.join(" → ")})…`);
   const r = await construirLakehouse({
@@ -106,8 +124,12 @@ async function build(): Promise<void> {
   if (r.refined) {
     const f = r.refined;
     const falhas = f.portao.verificacoes.filter((v) => !v.ok).length;
-    console.log(`refined (${fmt(r.segundos.refined, 1)} s): ${fmt(f.pedidosRecalculados)} pedido(s) recalculado(s), ${fmt(f.pedidosRetidos)} retido(s) (itens não somam o total), ${fmt(f.itensAguardando)} item(ns) aguardando trusted`);
-    console.log(`  portão de qualidade: ${falhas ? `${falhas} falha(s)` : `${f.portao.verificacoes.length} expectativas ok`} sobre ${fmt(f.portao.linhas)} linha(s)`);
+    console.log(
+      `refined (${fmt(r.segundos.refined, 1)} s): ${fmt(f.pedidosRecalculados)} pedido(s) recalculado(s), ${fmt(f.pedidosRetidos)} retido(s) (itens não somam o total), ${fmt(f.itensAguardando)} item(ns) aguardando trusted`,
+    );
+    console.log(
+      `  portão de qualidade: ${falhas ? `${falhas} falha(s)` : `${f.portao.verificacoes.length} expectativas ok`} sobre ${fmt(f.portao.linhas)} linha(s)`,
+    );
     console.log(linhaRefined(f.itens));
     console.log(linhaRefined(f.diarias));
   }

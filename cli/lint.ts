@@ -46,8 +46,11 @@ function celulasDeCodigo(root: string): Celula[] {
 function formatarCelulas(root: string, celulas: Celula[]): Map<Celula, string> {
   const pasta = mkdtempSync(join(tmpdir(), "liga-lint-"));
   try {
-    writeFileSync(join(pasta, "biome.json"), readFileSync(join(root, "biome.json"), "utf8").replace(/"includes": \[[^\]]*\]/, '"includes": ["*.ts"]'));
-    celulas.forEach((c, i) => writeFileSync(join(pasta, `c${i}.ts`), c.fonte.endsWith("\n") ? c.fonte : `${c.fonte}\n`));
+    writeFileSync(
+      join(pasta, "biome.json"),
+      readFileSync(join(root, "biome.json"), "utf8").replace(/"includes": \[[^\]]*\]/, '"includes": ["*.ts"]'),
+    );
+    for (const [i, c] of celulas.entries()) writeFileSync(join(pasta, `c${i}.ts`), c.fonte.endsWith("\n") ? c.fonte : `${c.fonte}\n`);
     const r = biome(root, ["format", "--write", "."], pasta);
     if (!r.ok) throw new Error(`Biome não conseguiu formatar as células dos notebooks:\n${r.saida}`);
     const mudadas = new Map<Celula, string>();

@@ -11,8 +11,12 @@ executar(async () => {
   lerArgumentos({}, USO);
   const verificacoes = await verificarQualidade();
   const largura = Math.max(...verificacoes.map((v) => v.nome.length));
-  for (const v of verificacoes) console.log(`${v.ok ? "ok   " : "FALHA"}  ${v.nome.padEnd(largura)}  ${v.valor}  (esperado: ${v.esperado})`);
+  for (const v of verificacoes)
+    console.log(`${v.ok ? "ok   " : "FALHA"}  ${v.nome.padEnd(largura)}  ${v.valor}  (esperado: ${v.esperado})`);
   const falhas = verificacoes.filter((v) => !v.ok);
-  if (falhas.length) throw new Error(`o portão de qualidade reprovou ${falhas.length} de ${verificacoes.length} verificações: ${falhas.map((v) => v.nome).join("; ")}.`);
+  if (falhas.length)
+    throw new Error(
+      `o portão de qualidade reprovou ${falhas.length} de ${verificacoes.length} verificações: ${falhas.map((v) => v.nome).join("; ")}.`,
+    );
   console.log(`Portão de qualidade aprovado: ${verificacoes.length} verificações.`);
 });

@@ -11,7 +11,11 @@ function printHealth(report: Health[], logs: (service: string) => string): void 
   const rows = report.map((h) => [h.ok ? "ok" : "FALHA", h.service, h.address, h.ok ? h.detail : h.detail.split("\n")[0], logs(h.service)]);
   const header = ["estado", "serviço", "endereço", "detalhe", "log"];
   const widths = header.map((_, i) => Math.max(header[i].length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   console.log(line(header));
   for (const row of rows) console.log(line(row));
 }

@@ -33,7 +33,11 @@ executar(async () => {
     seed: a.seed === undefined ? undefined : numero("seed", a.seed, 0),
     deveParar,
     aoProgredir: (p: Progresso) =>
-      console.log(`+${fmt(p.pessoasNovas)} pessoas, ${fmt(p.pedidos)} pedidos (${fmt(p.fraudes)} fraudes) — ${fmt(p.pedidosPorSegundo, 1)} pedidos/s`),
+      console.log(
+        `+${fmt(p.pessoasNovas)} pessoas, ${fmt(p.pedidos)} pedidos (${fmt(p.fraudes)} fraudes) — ${fmt(p.pedidosPorSegundo, 1)} pedidos/s`,
+      ),
   });
-  console.log(`Streaming encerrado: ${fmt(r.pessoasNovas)} pessoas novas, ${fmt(r.pedidos)} pedidos, ${fmt(r.fraudes)} fraudes em ${fmt(r.segundos, 1)} s.`);
+  console.log(
+    `Streaming encerrado: ${fmt(r.pessoasNovas)} pessoas novas, ${fmt(r.pedidos)} pedidos, ${fmt(r.fraudes)} fraudes em ${fmt(r.segundos, 1)} s.`,
+  );
 });

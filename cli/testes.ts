@@ -25,10 +25,14 @@ function testFiles(root: string, lane: Lane, only: string[]): string[] {
  * and run one at a time. Asynchronous, so this process keeps reaping the services it started.
  */
 function runFiles(root: string, files: string[], concurrency: number): Promise<number> {
-  const runner = spawn(process.execPath, ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-reporter=spec", ...files], {
-    cwd: root,
-    stdio: "inherit",
-  });
+  const runner = spawn(
+    process.execPath,
+    ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-reporter=spec", ...files],
+    {
+      cwd: root,
+      stdio: "inherit",
+    },
+  );
   return new Promise((resolve) => runner.on("close", (code) => resolve(code ?? 1)));
 }
 

@@ -49,16 +49,22 @@ export async function taxaDeFraude(modo: Modo): Promise<TaxaDeFraude> {
 }
 
 export async function pedidosPorDia(modo: Modo = "historico"): Promise<{ dia: string; pedidos: number; receita: number }[]> {
-  return query("oltp", `
+  return query(
+    "oltp",
+    `
     SELECT (p.dt_venda AT TIME ZONE 'America/Sao_Paulo')::date::text AS dia, count(*)::int AS pedidos, sum(p.valor_total)::float8 AS receita
-      FROM pedidos p WHERE ${FILTRO[modo]} GROUP BY 1 ORDER BY 1`);
+      FROM pedidos p WHERE ${FILTRO[modo]} GROUP BY 1 ORDER BY 1`,
+  );
 }
 
 export async function receitaPorCategoria(): Promise<{ categoria: string; receita: number; itens: number }[]> {
-  return query("oltp", `
+  return query(
+    "oltp",
+    `
     SELECT c.descricao AS categoria, sum(i.valor_total)::float8 AS receita, sum(i.qtde)::int AS itens
       FROM itens_pedidos i JOIN produtos p ON p.id = i.id_produto JOIN categorias c ON c.id = p.id_categoria
-     GROUP BY c.descricao ORDER BY receita DESC`);
+     GROUP BY c.descricao ORDER BY receita DESC`,
+  );
 }
 
 export interface PontoDePedido {
@@ -70,13 +76,17 @@ export interface PontoDePedido {
 
 /** Where orders were placed: a random sample of normal orders plus every fraud (up to a limit). */
 export async function pontosDePedidos(amostra = 3000, maxFraudes = 3000): Promise<PontoDePedido[]> {
-  const rows = await query<{ geohash: string; tipo: string | null }>("oltp", `
+  const rows = await query<{ geohash: string; tipo: string | null }>(
+    "oltp",
+    `
     (SELECT a.geohash, NULL::text AS tipo FROM auditoria_pedidos a
       WHERE NOT EXISTS (SELECT 1 FROM gabarito.rotulos_fraude r WHERE r.id_pedido = a.id_pedido)
       ORDER BY md5(a.id_pedido::text) LIMIT $1)
     UNION ALL
     (SELECT a.geohash, r.tipo FROM gabarito.rotulos_fraude r JOIN auditoria_pedidos a ON a.id_pedido = r.id_pedido
-      ORDER BY r.id_pedido DESC LIMIT $2)`, [amostra, maxFraudes]);
+      ORDER BY r.id_pedido DESC LIMIT $2)`,
+    [amostra, maxFraudes],
+  );
   return rows.map((r) => ({
     ...centroDoGeohash(r.geohash),
     uf: ufDoGeohash(r.geohash),
@@ -97,12 +107,16 @@ export interface PedidoRecente {
 }
 
 export async function ultimosPedidos(n = 10): Promise<PedidoRecente[]> {
-  const rows = await query<Omit<PedidoRecente, "uf">>("oltp", `
+  const rows = await query<Omit<PedidoRecente, "uf">>(
+    "oltp",
+    `
     SELECT p.id AS pedido, to_char(p.dt_venda AT TIME ZONE 'America/Sao_Paulo', 'DD/MM HH24:MI:SS') AS quando, pe.nome AS pessoa,
            (SELECT count(*)::int FROM itens_pedidos i WHERE i.id_pedido = p.id) AS itens, p.valor_total::text AS valor_total,
            a.dispositivo, a.geohash, coalesce(r.tipo, '') AS fraude
       FROM pedidos p JOIN pessoas pe ON pe.id = p.id_pessoa JOIN auditoria_pedidos a ON a.id_pedido = p.id
       LEFT JOIN gabarito.rotulos_fraude r ON r.id_pedido = p.id
-     ORDER BY p.id DESC LIMIT $1`, [n]);
+     ORDER BY p.id DESC LIMIT $1`,
+    [n],
+  );
   return rows.map((r) => ({ ...r, uf: ufDoGeohash(r.geohash) }));
 }

@@ -44,7 +44,14 @@ export async function carregarCatalogo(client: pg.ClientBase, destino: Destino =
 
 /** Every person with the first order's instant and the devices ever used (what the fraud rules look at). */
 export async function carregarEstados(client: pg.ClientBase, destino: Destino = DESTINO_PADRAO): Promise<EstadoPessoa[]> {
-  const { rows } = await client.query<{ id: number; nome: string; sexo: "M" | "F"; dt_nasc: string; primeira: Date | null; usados: string[] }>(
+  const { rows } = await client.query<{
+    id: number;
+    nome: string;
+    sexo: "M" | "F";
+    dt_nasc: string;
+    primeira: Date | null;
+    usados: string[];
+  }>(
     `SELECT p.id, p.nome, p.sexo, p.dt_nasc::text AS dt_nasc, h.primeira, coalesce(h.usados, '{}') AS usados
        FROM ${tabela(client, destino.oltp, "pessoas")} p
        LEFT JOIN (SELECT pe.id_pessoa, min(pe.dt_venda) AS primeira, array_agg(DISTINCT a.dispositivo) AS usados
@@ -57,7 +64,11 @@ export async function carregarEstados(client: pg.ClientBase, destino: Destino = 
 }
 
 /** Inserts people; an id that already exists is skipped. Returns the ones inserted. */
-export async function inserirPessoas(client: pg.ClientBase, pessoas: readonly Pessoa[], destino: Destino = DESTINO_PADRAO): Promise<Pessoa[]> {
+export async function inserirPessoas(
+  client: pg.ClientBase,
+  pessoas: readonly Pessoa[],
+  destino: Destino = DESTINO_PADRAO,
+): Promise<Pessoa[]> {
   if (pessoas.length === 0) return [];
   const { rows } = await client.query<{ id: number }>(
     `INSERT INTO ${tabela(client, destino.oltp, "pessoas")} (id, nome, sexo, dt_nasc)
@@ -165,7 +176,12 @@ export async function gravarPedidos(
   const itens = copiar(client, tabela(client, destino.oltp, "itens_pedidos"), ["id_pedido", "id_produto", "qtde", "valor_total"], itensTxt);
   enquantoGrava?.();
   await itens;
-  await copiar(client, tabela(client, destino.oltp, "auditoria_pedidos"), ["id_pedido", "dispositivo", "geohash", "telefone"], auditoriaTxt);
+  await copiar(
+    client,
+    tabela(client, destino.oltp, "auditoria_pedidos"),
+    ["id_pedido", "dispositivo", "geohash", "telefone"],
+    auditoriaTxt,
+  );
   await copiar(client, tabela(client, destino.rotulos, "rotulos_fraude"), ["id_pedido", "tipo"], rotulosTxt);
   return lote;
 }

@@ -91,7 +91,9 @@ export async function dbt(args: readonly string[], opts: OpcoesDbt = {}): Promis
     filho.on("error", (err: NodeJS.ErrnoException) =>
       reject(
         err.code === "ENOENT"
-          ? new Error("Não encontrei o dbt no PATH. Rode `npm run stack -- up` (instala o dbt no ambiente Python da stack) e use `npm run dbt -- …` ou o JupyterLab da stack.")
+          ? new Error(
+              "Não encontrei o dbt no PATH. Rode `npm run stack -- up` (instala o dbt no ambiente Python da stack) e use `npm run dbt -- …` ou o JupyterLab da stack.",
+            )
           : err,
       ),
     );
@@ -114,7 +116,13 @@ function modificadoEm(arquivo: string): number | null {
 
 interface RunResults {
   elapsed_time: number;
-  results: { unique_id: string; status: StatusDbt; execution_time: number; message: string | null; adapter_response?: { rows_affected?: number } }[];
+  results: {
+    unique_id: string;
+    status: StatusDbt;
+    execution_time: number;
+    message: string | null;
+    adapter_response?: { rows_affected?: number };
+  }[];
 }
 
 /** The nodes of the last dbt invocation that wrote run_results.json, in execution order. */
@@ -137,7 +145,10 @@ export function resultadosDbt(arquivo = join(pastaAlvo(), "run_results.json")): 
 }
 
 interface Manifest {
-  nodes: Record<string, { resource_type: string; name: string; schema: string; config?: { materialized?: string }; depends_on?: { nodes?: string[] } }>;
+  nodes: Record<
+    string,
+    { resource_type: string; name: string; schema: string; config?: { materialized?: string }; depends_on?: { nodes?: string[] } }
+  >;
   sources: Record<string, { source_name: string; name: string; schema: string }>;
 }
 
@@ -154,7 +165,13 @@ export interface NoLinhagem {
 export function linhagem(arquivo = join(pastaAlvo(), "manifest.json")): { nos: NoLinhagem[]; arestas: [string, string][] } {
   if (!existsSync(arquivo)) throw new Error(`Não encontrei ${arquivo}: rode \`dbt build\` (ou \`dbt parse\`) antes.`);
   const m = JSON.parse(readFileSync(arquivo, "utf8")) as Manifest;
-  const nos: NoLinhagem[] = Object.entries(m.sources).map(([id, s]) => ({ id, nome: `${s.source_name}.${s.name}`, tipo: "source", schema: s.schema, materializacao: null }));
+  const nos: NoLinhagem[] = Object.entries(m.sources).map(([id, s]) => ({
+    id,
+    nome: `${s.source_name}.${s.name}`,
+    tipo: "source",
+    schema: s.schema,
+    materializacao: null,
+  }));
   const arestas: [string, string][] = [];
   for (const [id, n] of Object.entries(m.nodes)) {
     if (!["model", "snapshot", "seed"].includes(n.resource_type)) continue;
@@ -170,7 +187,8 @@ const CORES: Record<string, string> = { source: "#e8eef7", snapshot: "#f6e7c1", 
 /** The lineage as a left-to-right graph, one colour per layer, one box per source/model. */
 export async function linhagemSvg(arquivo?: string): Promise<string> {
   const { nos, arestas } = linhagem(arquivo);
-  const rotulo = (n: NoLinhagem) => `${n.nome}\\n${n.tipo === "source" ? "fonte" : n.tipo === "snapshot" ? "snapshot" : n.materializacao ?? n.tipo}`;
+  const rotulo = (n: NoLinhagem) =>
+    `${n.nome}\\n${n.tipo === "source" ? "fonte" : n.tipo === "snapshot" ? "snapshot" : (n.materializacao ?? n.tipo)}`;
   const cor = (n: NoLinhagem) => CORES[n.tipo === "source" ? "source" : n.tipo === "snapshot" ? "snapshot" : n.schema] ?? "#ffffff";
   const dot = [
     "digraph linhagem {",

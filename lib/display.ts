@@ -20,9 +20,7 @@ export function htmlTable(rows: readonly object[], columns?: string[], caption?:
   const records = rows as readonly Record<string, unknown>[];
   const cols = columns ?? Object.keys(records[0] ?? {});
   const head = cols.map((c) => `<th style="text-align:left">${escapeHtml(c)}</th>`).join("");
-  const body = records
-    .map((r) => `<tr>${cols.map((c) => `<td style="text-align:left">${cell(r[c])}</td>`).join("")}</tr>`)
-    .join("\n");
+  const body = records.map((r) => `<tr>${cols.map((c) => `<td style="text-align:left">${cell(r[c])}</td>`).join("")}</tr>`).join("\n");
   const cap = caption ? `<caption style="text-align:left"><b>${escapeHtml(caption)}</b></caption>` : "";
   return `<table>${cap}<thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }

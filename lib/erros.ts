@@ -39,7 +39,9 @@ export class ErroConectorAusente extends ErroLiga {
     readonly conector: string,
     readonly url: string,
   ) {
-    super(`O conector ${conector} não está registrado no Kafka Connect (${url}). Registre-o primeiro (notebook 04, ou registrarConector()).`);
+    super(
+      `O conector ${conector} não está registrado no Kafka Connect (${url}). Registre-o primeiro (notebook 04, ou registrarConector()).`,
+    );
   }
 }
 

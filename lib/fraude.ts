@@ -14,7 +14,8 @@ export interface Consistencia {
   itemDivergente: number;
 }
 
-const q = (client: pg.ClientBase, schema: string, tabela: string) => `${client.escapeIdentifier(schema)}.${client.escapeIdentifier(tabela)}`;
+const q = (client: pg.ClientBase, schema: string, tabela: string) =>
+  `${client.escapeIdentifier(schema)}.${client.escapeIdentifier(tabela)}`;
 
 /** Orders with no items, no audit row, or totals that do not add up (all must be zero). */
 export async function verificarConsistencia(client: pg.ClientBase, destino: Destino = DESTINO_PADRAO): Promise<Consistencia> {
@@ -53,7 +54,12 @@ export async function auditarRotulos(client: pg.ClientBase, destino: Destino = D
                    min(p.dt_venda) OVER (PARTITION BY p.id_pessoa) AS primeira_da_pessoa
               FROM ${t("pedidos")} p JOIN ${t("auditoria_pedidos")} a ON a.id_pedido = p.id) o
       LEFT JOIN ${q(client, destino.rotulos, "rotulos_fraude")} r ON r.id_pedido = o.id`);
-  const auditoria: AuditoriaDeRotulos = { pedidos: rows.length, rotulados: { dispositivo: 0, local: 0 }, rotuloSemQuebra: 0, quebraSemRotulo: 0 };
+  const auditoria: AuditoriaDeRotulos = {
+    pedidos: rows.length,
+    rotulados: { dispositivo: 0, local: 0 },
+    rotuloSemQuebra: 0,
+    quebraSemRotulo: 0,
+  };
   for (const row of rows) {
     const foraDaArea = !localPermitido(row.geohash);
     if (row.tipo === "dispositivo" || row.tipo === "local") {

@@ -27,8 +27,33 @@ import { repoRoot } from "./config";
 import type { Rng } from "./random";
 
 export type UF =
-  | "AC" | "AL" | "AM" | "AP" | "BA" | "CE" | "DF" | "ES" | "GO" | "MA" | "MG" | "MS" | "MT" | "PA"
-  | "PB" | "PE" | "PI" | "PR" | "RJ" | "RN" | "RO" | "RR" | "RS" | "SC" | "SE" | "SP" | "TO";
+  | "AC"
+  | "AL"
+  | "AM"
+  | "AP"
+  | "BA"
+  | "CE"
+  | "DF"
+  | "ES"
+  | "GO"
+  | "MA"
+  | "MG"
+  | "MS"
+  | "MT"
+  | "PA"
+  | "PB"
+  | "PE"
+  | "PI"
+  | "PR"
+  | "RJ"
+  | "RN"
+  | "RO"
+  | "RR"
+  | "RS"
+  | "SC"
+  | "SE"
+  | "SP"
+  | "TO";
 
 export const FORA_DO_BRASIL = "fora do Brasil";
 export type Localizacao = UF | typeof FORA_DO_BRASIL;
@@ -37,11 +62,33 @@ export type Localizacao = UF | typeof FORA_DO_BRASIL;
 export const UFS_PERMITIDAS: readonly UF[] = ["SP", "MG", "RJ"];
 
 export const NOMES_UF: Readonly<Record<UF, string>> = {
-  AC: "Acre", AL: "Alagoas", AM: "Amazonas", AP: "Amapá", BA: "Bahia", CE: "Ceará", DF: "Distrito Federal",
-  ES: "Espírito Santo", GO: "Goiás", MA: "Maranhão", MG: "Minas Gerais", MS: "Mato Grosso do Sul",
-  MT: "Mato Grosso", PA: "Pará", PB: "Paraíba", PE: "Pernambuco", PI: "Piauí", PR: "Paraná",
-  RJ: "Rio de Janeiro", RN: "Rio Grande do Norte", RO: "Rondônia", RR: "Roraima", RS: "Rio Grande do Sul",
-  SC: "Santa Catarina", SE: "Sergipe", SP: "São Paulo", TO: "Tocantins",
+  AC: "Acre",
+  AL: "Alagoas",
+  AM: "Amazonas",
+  AP: "Amapá",
+  BA: "Bahia",
+  CE: "Ceará",
+  DF: "Distrito Federal",
+  ES: "Espírito Santo",
+  GO: "Goiás",
+  MA: "Maranhão",
+  MG: "Minas Gerais",
+  MS: "Mato Grosso do Sul",
+  MT: "Mato Grosso",
+  PA: "Pará",
+  PB: "Paraíba",
+  PE: "Pernambuco",
+  PI: "Piauí",
+  PR: "Paraná",
+  RJ: "Rio de Janeiro",
+  RN: "Rio Grande do Norte",
+  RO: "Rondônia",
+  RR: "Roraima",
+  RS: "Rio Grande do Sul",
+  SC: "Santa Catarina",
+  SE: "Sergipe",
+  SP: "São Paulo",
+  TO: "Tocantins",
 };
 
 /** All 27 UFs in alphabetical order (the tie-break order of rule 2). */
@@ -102,9 +149,7 @@ export function distanciaKm(lat1: number, lon1: number, lat2: number, lon2: numb
 }
 
 /** Distance in km from a point to the great-circle segment between two points (degrees). */
-export function distanciaKmAoSegmento(
-  lat: number, lon: number, lat1: number, lon1: number, lat2: number, lon2: number,
-): number {
+export function distanciaKmAoSegmento(lat: number, lon: number, lat1: number, lon1: number, lat2: number, lon2: number): number {
   return anguloAoArco(unitario(lat, lon), unitario(lat1, lon1), unitario(lat2, lon2)) * RAIO_TERRA_KM;
 }
 
@@ -155,9 +200,7 @@ function lerJson(arquivo: string): unknown {
   try {
     return JSON.parse(readFileSync(caminho, "utf8"));
   } catch (erro) {
-    throw new Error(
-      `Não consegui ler ${caminho}: ${(erro as Error).message}. Regere os dados com \`npx tsx scripts/gerar-ufs.ts\`.`,
-    );
+    throw new Error(`Não consegui ler ${caminho}: ${(erro as Error).message}. Regere os dados com \`npx tsx scripts/gerar-ufs.ts\`.`);
   }
 }
 

@@ -1,9 +1,18 @@
 // The two generators of the course, run against the OLTP: historical (past orders, no new
 // people, ≈1% fraud) and streaming (orders now, new people every tick, ≈5% fraud). Each batch
 // or tick is one transaction: an order never exists without its items, audit row and label.
-import pg from "pg";
+import type pg from "pg";
 import { connect, inTransaction } from "./db";
-import { DESTINO_PADRAO, carregarCatalogo, carregarEstados, garantirRotulos, gravarPedidos, inserirPessoas, type Destino, type Lote } from "./carga";
+import {
+  DESTINO_PADRAO,
+  carregarCatalogo,
+  carregarEstados,
+  garantirRotulos,
+  gravarPedidos,
+  inserirPessoas,
+  type Destino,
+  type Lote,
+} from "./carga";
 import { Planejador, instantesDeVenda, novoEstado, type PedidoPlanejado } from "./planejador";
 import { ErroDeUso } from "./erros";
 import { geradorDePessoas } from "./pessoas";
@@ -177,7 +186,11 @@ export async function gerarStreaming(opts: OpcoesStreaming = {}): Promise<Progre
     let tick = 0;
     while (!acabou()) {
       const novas = await inTransaction(client, async () => {
-        const inseridas = await inserirPessoas(client, Array.from({ length: opts.pessoasPorTick ?? 10 }, () => pessoas.proxima()), destino);
+        const inseridas = await inserirPessoas(
+          client,
+          Array.from({ length: opts.pessoasPorTick ?? 10 }, () => pessoas.proxima()),
+          destino,
+        );
         const pedidos: PedidoPlanejado[] = [];
         for (const pessoa of inseridas) planejador.adicionar(novoEstado(pessoa));
         if (planejador.pessoas > 0) {

@@ -18,12 +18,7 @@ export interface Health {
 
 const TIMEOUT_MS = 3000;
 
-async function timed(
-  service: ServiceName,
-  role: string,
-  address: string,
-  probe: () => Promise<string>,
-): Promise<Health> {
+async function timed(service: ServiceName, role: string, address: string, probe: () => Promise<string>): Promise<Health> {
   const started = Date.now();
   try {
     const detail = await probe();
@@ -110,8 +105,11 @@ async function jupyterServer(cfg: Config): Promise<string> {
 export function probes(cfg: Config = config()): Record<ServiceName, () => Promise<Health>> {
   return {
     "postgres-oltp": () =>
-      timed("postgres-oltp", "OLTP transacional (3FN), origem do CDC", `postgresql://${cfg.oltp.host}:${cfg.oltp.port}/${cfg.oltp.database}`, () =>
-        postgresVersion(cfg.oltp),
+      timed(
+        "postgres-oltp",
+        "OLTP transacional (3FN), origem do CDC",
+        `postgresql://${cfg.oltp.host}:${cfg.oltp.port}/${cfg.oltp.database}`,
+        () => postgresVersion(cfg.oltp),
       ),
     "postgres-dw": () =>
       timed("postgres-dw", "Data Warehouse (star schema via dbt)", `postgresql://${cfg.dw.host}:${cfg.dw.port}/${cfg.dw.database}`, () =>
@@ -153,7 +151,11 @@ export function interfacesWeb(cfg: Config = config()): InterfaceWeb[] {
   const jupyter = cfg.jupyter.host === "0.0.0.0" ? `http://localhost:${cfg.jupyter.port}` : cfg.jupyter.url;
   return [
     { servico: "JupyterLab", url: `${jupyter}/lab?token=${cfg.jupyter.token}`, acesso: "token JUPYTER_TOKEN (já na URL)" },
-    { servico: "Console do MinIO", url: `http://${cfg.minio.host}:${cfg.minio.consolePort}`, acesso: `${cfg.minio.accessKey} / MINIO_ROOT_PASSWORD` },
+    {
+      servico: "Console do MinIO",
+      url: `http://${cfg.minio.host}:${cfg.minio.consolePort}`,
+      acesso: `${cfg.minio.accessKey} / MINIO_ROOT_PASSWORD`,
+    },
     { servico: "Kafka Connect (API REST)", url: `${cfg.connect.url}/connectors`, acesso: "sem autenticação (só localhost)" },
     { servico: "Airflow", url: cfg.airflow.url, acesso: "aula 05 (docker compose ou airflow local)" },
   ];

@@ -113,10 +113,9 @@ const PESSOA_EXEMPLO = 12345678909;
 
 /** Writes one complete order (person, order, two items, audit row) through `client`. */
 export async function inserirPedidoDeExemplo(client: pg.Client): Promise<void> {
-  await client.query(
-    `INSERT INTO pessoas (id, nome, sexo, dt_nasc) VALUES ($1, 'Maria da Silva', 'F', DATE '1994-03-12')`,
-    [PESSOA_EXEMPLO],
-  );
+  await client.query(`INSERT INTO pessoas (id, nome, sexo, dt_nasc) VALUES ($1, 'Maria da Silva', 'F', DATE '1994-03-12')`, [
+    PESSOA_EXEMPLO,
+  ]);
   const { rows } = await client.query<{ id: number }>(
     `INSERT INTO pedidos (id_pessoa, dt_venda, valor_total)
      SELECT $1, now(), sum(p.valor_unit * i.qtde)

@@ -54,7 +54,11 @@ interface RegraSegmento {
 
 /** The original course's segments, with a realistic spread of devices around its single brand. */
 const SEGMENTOS: Record<Segmento, RegraSegmento> = {
-  "M<35": { categorias: [1, 4, 5, 6], capitais: ["São Paulo", "Belo Horizonte", "Rio de Janeiro"], dispositivos: { Samsung: 6, Motorola: 3, Iphone: 1 } },
+  "M<35": {
+    categorias: [1, 4, 5, 6],
+    capitais: ["São Paulo", "Belo Horizonte", "Rio de Janeiro"],
+    dispositivos: { Samsung: 6, Motorola: 3, Iphone: 1 },
+  },
   "M>=35": { categorias: [1, 4, 5, 6, 7, 8, 9], capitais: ["São Paulo"], dispositivos: { Samsung: 6, Motorola: 2, Iphone: 2 } },
   "F<35": { categorias: [2, 4, 8, 9], capitais: ["São Paulo", "Rio de Janeiro"], dispositivos: { Iphone: 6, Samsung: 3, Motorola: 1 } },
   "F>=35": { categorias: [1, 2, 3, 4, 7, 8, 9], capitais: ["Belo Horizonte"], dispositivos: { Iphone: 6, Samsung: 3, Motorola: 1 } },
@@ -90,7 +94,11 @@ export function perfilDe(p: Pessoa, em?: Date): Perfil {
   // Most live in the segment's metro areas; the rest anywhere in SP/MG/RJ.
   const cidade = naCapital.length && rng() < 0.7 ? escolher(rng, naCapital) : escolher(rng, LUGARES_PERMITIDOS);
   const marcas = Object.keys(regra.dispositivos) as Dispositivo[];
-  const dispositivo = escolherPonderado(rng, marcas, marcas.map((m) => regra.dispositivos[m] ?? 0));
+  const dispositivo = escolherPonderado(
+    rng,
+    marcas,
+    marcas.map((m) => regra.dispositivos[m] ?? 0),
+  );
   const numero = String(p.id).slice(-8);
   const telefone = `55${DDD[cidade.uf] ?? "11"}9${numero}`;
   return { segmento, categorias: regra.categorias, cidade, dispositivo, telefone };

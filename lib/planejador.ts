@@ -52,7 +52,7 @@ export interface PedidoPlanejado {
 /** "289.58" → 28958, exactly (no floating point). */
 export function paraCentavos(valor: string | number): number {
   const [inteiros, frac = ""] = String(valor).split(".");
-  return Number(inteiros) * 100 + Number((frac + "00").slice(0, 2));
+  return Number(inteiros) * 100 + Number(`${frac}00`.slice(0, 2));
 }
 
 export function formatarCentavos(centavos: number): string {
@@ -180,7 +180,9 @@ export class Planejador {
 
 // Relative volume per weekday (Sunday first) and hour: weekends and evenings sell more.
 const PESO_DIA_SEMANA = [1.2, 0.95, 0.9, 0.9, 0.95, 1.05, 1.25];
-const PESO_HORA = [0.3, 0.15, 0.1, 0.1, 0.1, 0.15, 0.3, 0.6, 0.9, 1.1, 1.2, 1.3, 1.5, 1.4, 1.2, 1.1, 1.1, 1.2, 1.4, 1.7, 1.9, 1.8, 1.3, 0.7];
+const PESO_HORA = [
+  0.3, 0.15, 0.1, 0.1, 0.1, 0.15, 0.3, 0.6, 0.9, 1.1, 1.2, 1.3, 1.5, 1.4, 1.2, 1.1, 1.1, 1.2, 1.4, 1.7, 1.9, 1.8, 1.3, 0.7,
+];
 const DIA_MS = 86_400_000;
 
 /**

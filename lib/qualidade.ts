@@ -73,10 +73,20 @@ export async function verificarQualidade(): Promise<Verificacao[]> {
   };
   return [
     { nome: "o fato tem pedidos", ok: m.pedidos_dw > 0, valor: num(m.pedidos_dw), esperado: "mais que zero (rode o dbt build)" },
-    { nome: "pedidos: DW = OLTP", ok: m.pedidos_dw === m.pedidos_oltp, valor: `${num(m.pedidos_dw)} × ${num(m.pedidos_oltp)}`, esperado: `iguais (alterados até ${m.ate ?? "—"})` },
+    {
+      nome: "pedidos: DW = OLTP",
+      ok: m.pedidos_dw === m.pedidos_oltp,
+      valor: `${num(m.pedidos_dw)} × ${num(m.pedidos_oltp)}`,
+      esperado: `iguais (alterados até ${m.ate ?? "—"})`,
+    },
     { nome: "itens: DW = OLTP", ok: m.itens_dw === m.itens_oltp, valor: `${num(m.itens_dw)} × ${num(m.itens_oltp)}`, esperado: "iguais" },
     // numeric sums compared as exact decimal text, never through floating point.
-    { nome: "receita: DW = OLTP", ok: m.receita_dw === m.receita_oltp, valor: `R$ ${num(m.receita_dw)} × R$ ${num(m.receita_oltp)}`, esperado: "iguais, ao centavo" },
+    {
+      nome: "receita: DW = OLTP",
+      ok: m.receita_dw === m.receita_oltp,
+      valor: `R$ ${num(m.receita_dw)} × R$ ${num(m.receita_oltp)}`,
+      esperado: "iguais, ao centavo",
+    },
     { nome: "taxa de fraude rotulada (gabarito)", ok: naFaixa(m.rotulados), valor: taxa(m.rotulados), esperado: faixa },
     { nome: "taxa de fraude pelas regras", ok: naFaixa(m.detectados), valor: taxa(m.detectados), esperado: faixa },
   ];

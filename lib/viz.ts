@@ -6,6 +6,7 @@
 // tslab resolves modules the Node10 way, which ignores package.json "exports", and vega-lite
 // publishes its types only there; in a notebook these types degrade to `any`, under the kit's
 // tsc (bundler resolution) they are checked. Notebooks import the types from this file.
+// biome-ignore lint/suspicious/noTsIgnore: an error under tslab only, none under tsc, so @ts-expect-error would fail tsc
 // @ts-ignore -- see above: unresolvable under tslab only
 import type { Config, TopLevelSpec } from "vega-lite";
 
@@ -31,9 +32,7 @@ interface DefCampo {
 // `canvas` package), so require() fails with ERR_REQUIRE_ASYNC_MODULE. tslab compiles lib files
 // to CommonJS, where TypeScript would turn `import()` into require(); a function built from a
 // string keeps a real dynamic import in both CommonJS (tslab) and ESM (tsx, tests).
-const importarModulo = new Function("especificador", "return import(especificador)") as (
-  especificador: string,
-) => Promise<unknown>;
+const importarModulo = new Function("especificador", "return import(especificador)") as (especificador: string) => Promise<unknown>;
 
 /** pt-BR number format: decimal comma, dot for thousands, Brazilian real. */
 const formatoNumeroPtBr: NumberLocale = {
@@ -53,10 +52,7 @@ const formatoTempoPtBr: TimeLocale = {
   periods: ["AM", "PM"],
   days: ["domingo", "segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira", "sábado"],
   shortDays: ["dom", "seg", "ter", "qua", "qui", "sex", "sáb"],
-  months: [
-    "janeiro", "fevereiro", "março", "abril", "maio", "junho",
-    "julho", "agosto", "setembro", "outubro", "novembro", "dezembro",
-  ],
+  months: ["janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto", "setembro", "outubro", "novembro", "dezembro"],
   shortMonths: ["jan", "fev", "mar", "abr", "mai", "jun", "jul", "ago", "set", "out", "nov", "dez"],
 };
 
@@ -132,8 +128,23 @@ function mesclar(base: Objeto, cima: Objeto): Objeto {
 }
 
 const MARCAS = new Set([
-  "arc", "area", "bar", "boxplot", "circle", "errorband", "errorbar", "geoshape", "image",
-  "line", "point", "rect", "rule", "square", "text", "tick", "trail",
+  "arc",
+  "area",
+  "bar",
+  "boxplot",
+  "circle",
+  "errorband",
+  "errorbar",
+  "geoshape",
+  "image",
+  "line",
+  "point",
+  "rect",
+  "rule",
+  "square",
+  "text",
+  "tick",
+  "trail",
 ]);
 const TIPOS = new Set(["quantitative", "nominal", "ordinal", "temporal", "geojson"]);
 
@@ -145,9 +156,7 @@ function validar(spec: Objeto, dadosHerdados: unknown, caminho: string): void {
   const dados = ehObjeto(spec.data) ? spec.data : dadosHerdados;
   const marca = ehObjeto(spec.mark) ? spec.mark.type : spec.mark;
   if (marca !== undefined && !MARCAS.has(marca as string)) {
-    throw new Error(
-      `${caminho}marca "${String(marca)}" desconhecida; use uma destas: ${[...MARCAS].join(", ")}`,
-    );
+    throw new Error(`${caminho}marca "${String(marca)}" desconhecida; use uma destas: ${[...MARCAS].join(", ")}`);
   }
   if (ehObjeto(spec.encoding)) {
     // A field is only checked against inline rows when nothing upstream can create fields.
@@ -168,9 +177,7 @@ function validar(spec: Objeto, dadosHerdados: unknown, caminho: string): void {
         }
         const campo = d.field;
         if (colunas && typeof campo === "string" && !/[.[\]\\]/.test(campo) && !colunas.includes(campo)) {
-          throw new Error(
-            `${caminho}o canal "${canal}" usa o campo "${campo}", que não existe nos dados (colunas: ${colunas.join(", ")})`,
-          );
+          throw new Error(`${caminho}o canal "${canal}" usa o campo "${campo}", que não existe nos dados (colunas: ${colunas.join(", ")})`);
         }
       }
     }
@@ -178,22 +185,43 @@ function validar(spec: Objeto, dadosHerdados: unknown, caminho: string): void {
   for (const chave of ["layer", "hconcat", "vconcat", "concat"]) {
     const filhos = spec[chave];
     if (Array.isArray(filhos)) {
-      filhos.forEach((f, i) => ehObjeto(f) && validar(f, spec.transform === undefined ? dados : undefined, `${caminho}(em ${chave}[${i}]) `));
+      for (const [i, f] of filhos.entries()) {
+        if (ehObjeto(f)) validar(f, spec.transform === undefined ? dados : undefined, `${caminho}(em ${chave}[${i}]) `);
+      }
     }
   }
   if (ehObjeto(spec.spec)) validar(spec.spec, undefined, `${caminho}(em spec) `);
 }
 
 const AGREGACOES: Record<string, string> = {
-  sum: "soma", mean: "média", average: "média", median: "mediana", min: "mínimo", max: "máximo",
-  distinct: "distintos", valid: "válidos", missing: "ausentes", stdev: "desvio padrão",
-  variance: "variância", q1: "1º quartil", q3: "3º quartil", product: "produto",
+  sum: "soma",
+  mean: "média",
+  average: "média",
+  median: "mediana",
+  min: "mínimo",
+  max: "máximo",
+  distinct: "distintos",
+  valid: "válidos",
+  missing: "ausentes",
+  stdev: "desvio padrão",
+  variance: "variância",
+  q1: "1º quartil",
+  q3: "3º quartil",
+  product: "produto",
 };
 // Longest first, so "dayofyear" is read before "day" and "date".
 const PARTES_TEMPO: [string, string][] = [
-  ["milliseconds", "milissegundo"], ["dayofyear", "dia do ano"], ["quarter", "trimestre"],
-  ["minutes", "minuto"], ["seconds", "segundo"], ["hours", "hora"], ["month", "mês"],
-  ["year", "ano"], ["week", "semana"], ["date", "dia"], ["day", "dia da semana"],
+  ["milliseconds", "milissegundo"],
+  ["dayofyear", "dia do ano"],
+  ["quarter", "trimestre"],
+  ["minutes", "minuto"],
+  ["seconds", "segundo"],
+  ["hours", "hora"],
+  ["month", "mês"],
+  ["year", "ano"],
+  ["week", "semana"],
+  ["date", "dia"],
+  ["day", "dia da semana"],
 ];
 
 /** Axis and legend titles in Portuguese when the spec gives none: "soma de valor", "dia (ano-mês)". */
@@ -323,7 +351,13 @@ export function barras(dados: object[], x: string, y: string, opts: OpcoesBarras
   const cabe = opts.horizontal || maiorRotulo * 7 <= LARGURA_PADRAO / Math.max(dados.length, 1);
   const sobrepoe = dados.length > 40; // vega's overlap test is coarse for tilted text: only for many bars
   const eixoCat = { labelAngle: cabe ? 0 : -45, labelOverlap: sobrepoe };
-  const cat = { field: x, type: "nominal", sort: null, title: opts.tituloX ?? x, axis: opts.horizontal ? { labelOverlap: sobrepoe } : eixoCat };
+  const cat = {
+    field: x,
+    type: "nominal",
+    sort: null,
+    title: opts.tituloX ?? x,
+    axis: opts.horizontal ? { labelOverlap: sobrepoe } : eixoCat,
+  };
   const val = { field: y, type: "quantitative", title: opts.tituloY ?? y, ...(opts.formatoY ? { axis: { format: opts.formatoY } } : {}) };
   const encoding = opts.horizontal ? { y: cat, x: val } : { x: cat, y: val };
   const barra = { mark: { type: "bar", color: opts.cor ?? cores.principal, tooltip: true } };
@@ -406,9 +440,16 @@ export function linhaTemporal(dados: object[], x: string, y: string, opts: Opcoe
     data: { values: comDatas(comNumeros(dados, [y]), x) },
     mark: opts.serie
       ? { type: "line", point: dados.length <= 120, tooltip: true }
-      : { type: "line", color: opts.cor ?? cores.principal, point: dados.length <= 60 ? { color: opts.cor ?? cores.principal } : false, tooltip: true },
+      : {
+          type: "line",
+          color: opts.cor ?? cores.principal,
+          point: dados.length <= 60 ? { color: opts.cor ?? cores.principal } : false,
+          tooltip: true,
+        },
     encoding: {
-      ...(opts.serie ? { color: { field: opts.serie, type: "nominal", title: opts.tituloSerie ?? opts.serie, scale: { range: cores.categorias } } } : {}),
+      ...(opts.serie
+        ? { color: { field: opts.serie, type: "nominal", title: opts.tituloSerie ?? opts.serie, scale: { range: cores.categorias } } }
+        : {}),
       x: {
         field: x,
         type: "temporal",

@@ -124,12 +124,16 @@ function areaAssinada(anel: Position[]): number {
 
 /** Proper crossing or touching of segments ab and cd (shared endpoints excluded by the caller). */
 function cruzam(a: Position, b: Position, c: Position, d: Position): boolean {
-  const o = (p: Position, q: Position, r: Position) =>
-    Math.sign((q[0]! - p[0]!) * (r[1]! - p[1]!) - (q[1]! - p[1]!) * (r[0]! - p[0]!));
+  const o = (p: Position, q: Position, r: Position) => Math.sign((q[0]! - p[0]!) * (r[1]! - p[1]!) - (q[1]! - p[1]!) * (r[0]! - p[0]!));
   const entre = (p: Position, q: Position, r: Position) =>
-    Math.min(p[0]!, r[0]!) <= q[0]! && q[0]! <= Math.max(p[0]!, r[0]!) &&
-    Math.min(p[1]!, r[1]!) <= q[1]! && q[1]! <= Math.max(p[1]!, r[1]!);
-  const o1 = o(a, b, c), o2 = o(a, b, d), o3 = o(c, d, a), o4 = o(c, d, b);
+    Math.min(p[0]!, r[0]!) <= q[0]! &&
+    q[0]! <= Math.max(p[0]!, r[0]!) &&
+    Math.min(p[1]!, r[1]!) <= q[1]! &&
+    q[1]! <= Math.max(p[1]!, r[1]!);
+  const o1 = o(a, b, c),
+    o2 = o(a, b, d),
+    o3 = o(c, d, a),
+    o4 = o(c, d, b);
   if (o1 !== o2 && o3 !== o4) return true;
   return (o1 === 0 && entre(a, c, b)) || (o2 === 0 && entre(a, d, b)) || (o3 === 0 && entre(c, a, d)) || (o4 === 0 && entre(c, b, d));
 }
@@ -151,21 +155,25 @@ function arcosQueCruzam(arcos: Arco[]): Set<number> {
     const s = arco.simplificado;
     for (let i = 1; i < s.length; i++) {
       const seg: Seg = { arco: n, i, a: s[i - 1]!, b: s[i]! };
-      const x0 = Math.floor(Math.min(seg.a[0]!, seg.b[0]!) / celula), x1 = Math.floor(Math.max(seg.a[0]!, seg.b[0]!) / celula);
-      const y0 = Math.floor(Math.min(seg.a[1]!, seg.b[1]!) / celula), y1 = Math.floor(Math.max(seg.a[1]!, seg.b[1]!) / celula);
-      for (let x = x0; x <= x1; x++) for (let y = y0; y <= y1; y++) {
-        const k = `${x}:${y}`;
-        const lista = grade.get(k) ?? [];
-        lista.push(seg);
-        grade.set(k, lista);
-      }
+      const x0 = Math.floor(Math.min(seg.a[0]!, seg.b[0]!) / celula),
+        x1 = Math.floor(Math.max(seg.a[0]!, seg.b[0]!) / celula);
+      const y0 = Math.floor(Math.min(seg.a[1]!, seg.b[1]!) / celula),
+        y1 = Math.floor(Math.max(seg.a[1]!, seg.b[1]!) / celula);
+      for (let x = x0; x <= x1; x++)
+        for (let y = y0; y <= y1; y++) {
+          const k = `${x}:${y}`;
+          const lista = grade.get(k) ?? [];
+          lista.push(seg);
+          grade.set(k, lista);
+        }
     }
   });
   const ruins = new Set<number>();
   for (const lista of grade.values()) {
     for (let p = 0; p < lista.length; p++) {
       for (let q = p + 1; q < lista.length; q++) {
-        const s = lista[p]!, t = lista[q]!;
+        const s = lista[p]!,
+          t = lista[q]!;
         const comuns = [s.a, s.b].filter((u) => chave(u) === chave(t.a) || chave(u) === chave(t.b)).length;
         if (comuns > 0) {
           // Adjacent segments (a shared vertex) only conflict if they overlap collinearly.
@@ -377,17 +385,24 @@ function main(): void {
   const destinoUfs = join(raiz, "lib", "data", "ufs-brasil.json");
   const destinoLitoral = join(raiz, "lib", "data", "litoral-brasil.json");
   mkdirSync(join(raiz, "lib", "data"), { recursive: true });
-  writeFileSync(destinoUfs, JSON.stringify(colecao) + "\n");
-  writeFileSync(destinoLitoral, JSON.stringify(litoral) + "\n");
+  writeFileSync(destinoUfs, `${JSON.stringify(colecao)}\n`);
+  writeFileSync(destinoLitoral, `${JSON.stringify(litoral)}\n`);
 
   // Check: same answer as the source on random points over Brazil, and where not, close to a border.
   let semente = 42;
-  const rng = () => ((semente = (Math.imul(semente, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const aneisFonte = aneis.filter((a) => a.dono !== null).map((a) => ({ uf: a.dono, poligono: { type: "Polygon" as const, coordinates: [a.pontos] } }));
+  const rng = () => {
+    semente = (Math.imul(semente, 1664525) + 1013904223) >>> 0;
+    return semente / 2 ** 32;
+  };
+  const aneisFonte = aneis
+    .filter((a) => a.dono !== null)
+    .map((a) => ({ uf: a.dono, poligono: { type: "Polygon" as const, coordinates: [a.pontos] } }));
   const ufOriginal = (lon: number, lat: number) =>
-    aneisFonte.filter((a) => booleanPointInPolygon([lon, lat], a.poligono)).map((a) => a.uf).sort()[0] ?? null;
-  const ufNova = (lon: number, lat: number) =>
-    colecao.features.find((f) => booleanPointInPolygon([lon, lat], f))?.properties.uf ?? null;
+    aneisFonte
+      .filter((a) => booleanPointInPolygon([lon, lat], a.poligono))
+      .map((a) => a.uf)
+      .sort()[0] ?? null;
+  const ufNova = (lon: number, lat: number) => colecao.features.find((f) => booleanPointInPolygon([lon, lat], f))?.properties.uf ?? null;
   const segmentosOriginais: Position[][] = aneis.filter((a) => a.dono !== null).map((a) => a.pontos);
   let divergentes = 0;
   let piorKm = 0;
@@ -400,21 +415,24 @@ function main(): void {
     let d = Infinity;
     for (const anel of segmentosOriginais) {
       for (let j = 1; j < anel.length; j++) {
-        const a = anel[j - 1]!, b = anel[j]!;
+        const a = anel[j - 1]!,
+          b = anel[j]!;
         if (Math.abs(a[1]! - lat) > 0.5 || Math.abs(a[0]! - lon) > 0.5) continue;
         d = Math.min(d, distanciaKmAoSegmento(lat, lon, a[1]!, a[0]!, b[1]!, b[0]!));
       }
     }
     piorKm = Math.max(piorKm, d);
   }
-  const vertices = colecao.features.reduce(
-    (s, f) => s + aneisDe(f).reduce((t, p) => t + p.reduce((u, anel) => u + anel.length, 0), 0), 0);
-  const verticesOriginais = estados.reduce(
-    (s, f) => s + aneisDe(f).reduce((t, p) => t + p.reduce((u, anel) => u + anel.length, 0), 0), 0);
+  const vertices = colecao.features.reduce((s, f) => s + aneisDe(f).reduce((t, p) => t + p.reduce((u, anel) => u + anel.length, 0), 0), 0);
+  const verticesOriginais = estados.reduce((s, f) => s + aneisDe(f).reduce((t, p) => t + p.reduce((u, anel) => u + anel.length, 0), 0), 0);
   const kb = (f: string) => (statSync(f).size / 1024).toFixed(0);
-  console.log(`Arcos: ${arcos.length} (${arcos.filter((a) => a.tolerancia < TOLERANCIA_KM).length} com tolerância reduzida: ilhas pequenas ou cruzamentos).`);
+  console.log(
+    `Arcos: ${arcos.length} (${arcos.filter((a) => a.tolerancia < TOLERANCIA_KM).length} com tolerância reduzida: ilhas pequenas ou cruzamentos).`,
+  );
   console.log(`Vértices: ${verticesOriginais} → ${vertices}.`);
-  console.log(`Amostra de ${amostras} pontos: ${divergentes} divergem da fonte, todos a ≤ ${piorKm.toFixed(2)} km de uma divisa/costa original.`);
+  console.log(
+    `Amostra de ${amostras} pontos: ${divergentes} divergem da fonte, todos a ≤ ${piorKm.toFixed(2)} km de uma divisa/costa original.`,
+  );
   console.log(`Gravado ${destinoUfs} (${kb(destinoUfs)} KB) e ${destinoLitoral} (${kb(destinoLitoral)} KB).`);
 }
 

@@ -104,12 +104,7 @@ export function airflowCommand(opts: {
  * Creates or upgrades the metadata database (`airflow db migrate`) when this AIRFLOW_HOME has not
  * been migrated by this very install yet; a stamp file next to the database remembers it.
  */
-export async function prepareAirflowDb(opts: {
-  install: AirflowInstall;
-  repoRoot: string;
-  port: number;
-  home?: string;
-}): Promise<void> {
+export async function prepareAirflowDb(opts: { install: AirflowInstall; repoRoot: string; port: number; home?: string }): Promise<void> {
   const home = opts.home ?? airflowHome(opts.repoRoot);
   const stamp = join(home, ".db-migrated");
   if (existsSync(stamp) && readFileSync(stamp, "utf8").trim() === opts.install.key && existsSync(join(home, "airflow.db"))) return;

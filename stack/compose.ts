@@ -28,9 +28,7 @@ function findGo(): string {
   candidates.push("/usr/local/go/bin/go");
   const found = candidates.find((file) => existsSync(file));
   if (!found) {
-    throw new Error(
-      "Go não encontrado: o Docker Compose é compilado a partir do módulo Go. Instale o Go (>= 1.24) ou coloque-o no PATH.",
-    );
+    throw new Error("Go não encontrado: o Docker Compose é compilado a partir do módulo Go. Instale o Go (>= 1.24) ou coloque-o no PATH.");
   }
   return found;
 }

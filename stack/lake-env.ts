@@ -30,7 +30,13 @@ function lockedVersion(lock: string, name: string): string | undefined {
 }
 
 /** The jars of stack/java/spark-lake/pom.xml (Delta + s3a), laid out once per versions and pom. */
-async function installSparkJars(opts: { repoRoot: string; dir: string; delta: string; hadoopAws: string; mavenRepo?: string }): Promise<string[]> {
+async function installSparkJars(opts: {
+  repoRoot: string;
+  dir: string;
+  delta: string;
+  hadoopAws: string;
+  mavenRepo?: string;
+}): Promise<string[]> {
   await copyDependencies({
     pom: join(opts.repoRoot, "stack", "java", "spark-lake", "pom.xml"),
     dir: opts.dir,
@@ -72,7 +78,11 @@ async function findJavaHome(): Promise<string> {
 export async function installLakeEnv(opts: { cacheDir: string; repoRoot: string; mavenRepo?: string }): Promise<LakeEnv> {
   const env = loadEnv(opts.repoRoot);
   const versions = { spark: env.SPARK_VERSION ?? "", delta: env.DELTA_VERSION ?? "", hadoopAws: env.HADOOP_AWS_VERSION ?? "" };
-  for (const [key, value] of Object.entries({ SPARK_VERSION: versions.spark, DELTA_VERSION: versions.delta, HADOOP_AWS_VERSION: versions.hadoopAws })) {
+  for (const [key, value] of Object.entries({
+    SPARK_VERSION: versions.spark,
+    DELTA_VERSION: versions.delta,
+    HADOOP_AWS_VERSION: versions.hadoopAws,
+  })) {
     if (!value) throw new Error(`Variável de configuração ${key} ausente: defina-a em .env (veja .env.example).`);
   }
   const requirementsDir = join(opts.repoRoot, "stack", "python-env", "lake");
@@ -119,7 +129,14 @@ export function lakeEnv(): Promise<LakeEnv> {
 export function lakeInteropEnv(lake: LakeEnv): NodeJS.ProcessEnv {
   const { minio } = config();
   const env = cleanEnv();
-  for (const key of ["SPARK_HOME", "SPARK_CONF_DIR", "SPARK_DIST_CLASSPATH", "PYSPARK_SUBMIT_ARGS", "PYSPARK_DRIVER_PYTHON", "HADOOP_CONF_DIR"]) {
+  for (const key of [
+    "SPARK_HOME",
+    "SPARK_CONF_DIR",
+    "SPARK_DIST_CLASSPATH",
+    "PYSPARK_SUBMIT_ARGS",
+    "PYSPARK_DRIVER_PYTHON",
+    "HADOOP_CONF_DIR",
+  ]) {
     delete env[key];
   }
   return {
@@ -174,9 +191,12 @@ export type LakeBatchResult = { ok: true; result: unknown; seconds: number } | {
  * Runs several commands in one process (one Spark session: its ~5-10 s start and first-query
  * warm-up are paid once). A failed command yields {ok: false, error} and the rest still run.
  */
-export async function lakeInteropBatch(commands: string[][], opts: LakeInteropOptions & { conf?: string[] } = {}): Promise<LakeBatchResult[]> {
+export async function lakeInteropBatch(
+  commands: string[][],
+  opts: LakeInteropOptions & { conf?: string[] } = {},
+): Promise<LakeBatchResult[]> {
   const head = (opts.conf ?? []).flatMap((c) => ["--conf", c]);
-  const input = commands.map((c) => JSON.stringify(c)).join("\n") + "\n";
+  const input = `${commands.map((c) => JSON.stringify(c)).join("\n")}\n`;
   const lines = (await runInterop([...head, "batch"], input, opts))
     .split("\n")
     .filter((l) => l.trim())

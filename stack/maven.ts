@@ -56,4 +56,3 @@ export async function copyDependencies(opts: {
   // Written last: its presence means the folder is complete.
   writeFileSync(marker, `${JSON.stringify(want)}\n`);
 }
-

@@ -149,14 +149,7 @@ export function minioCommand(opts: {
 }): { cmd: string; args: string[]; env: Record<string, string> } {
   return {
     cmd: opts.binary,
-    args: [
-      "server",
-      opts.dataDir,
-      "--address",
-      `${opts.host}:${opts.port}`,
-      "--console-address",
-      `${opts.host}:${opts.consolePort}`,
-    ],
+    args: ["server", opts.dataDir, "--address", `${opts.host}:${opts.port}`, "--console-address", `${opts.host}:${opts.consolePort}`],
     env: {
       MINIO_ROOT_USER: opts.rootUser,
       MINIO_ROOT_PASSWORD: opts.rootPassword,

@@ -94,7 +94,18 @@ export async function startCluster(version: string, dirs: StackDirs, spec: Clust
       // As in the postgres image, POSTGRES_USER is the superuser.
       await run(
         join(binDir(version), "initdb"),
-        ["-D", dir, "-U", spec.endpoint.user, `--pwfile=${pwfile}`, "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--locale=C.UTF-8"],
+        [
+          "-D",
+          dir,
+          "-U",
+          spec.endpoint.user,
+          `--pwfile=${pwfile}`,
+          "--auth-host=scram-sha-256",
+          "--auth-local=trust",
+          "-E",
+          "UTF8",
+          "--locale=C.UTF-8",
+        ],
         ids,
       );
     } catch (err) {
@@ -112,7 +123,11 @@ export async function startCluster(version: string, dirs: StackDirs, spec: Clust
     };
     appendFileSync(
       join(dir, "postgresql.conf"),
-      "\n# Liga Sudoers native stack\n" + Object.entries(settings).map(([k, v]) => `${k} = ${v}`).join("\n") + "\n",
+      "\n# Liga Sudoers native stack\n" +
+        Object.entries(settings)
+          .map(([k, v]) => `${k} = ${v}`)
+          .join("\n") +
+        "\n",
     );
   }
   const log = logFile(dirs, spec.service);

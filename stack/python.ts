@@ -123,11 +123,7 @@ export async function installLockedVenv(opts: {
     return r;
   };
 
-  await step(`criar o ambiente virtual ${opts.what} (no Debian: sudo apt-get install python3-venv)`, base.executable, [
-    "-m",
-    "venv",
-    venv,
-  ]);
+  await step(`criar o ambiente virtual ${opts.what} (no Debian: sudo apt-get install python3-venv)`, base.executable, ["-m", "venv", venv]);
   const pip = ["-m", "pip", "install", "--no-input", "--disable-pip-version-check", "--no-warn-script-location"];
   await step(`instalar os pacotes ${opts.what} (pip)`, python, [...pip, "--no-deps", "-r", lockFile]);
   // The locks are frozen on Python 3.11; another minor version may need a few extra marker-only
@@ -159,11 +155,7 @@ export function installPython(opts: { cacheDir: string; repoRoot: string }): Pro
  * tslab itself then loads the tslab found above the kernel's cwd (the notebook's folder).
  * Rewritten whenever its content would change (e.g. node moved); cheap to call every time.
  */
-export async function installTslabKernel(opts: {
-  cacheDir: string;
-  repoRoot: string;
-  python: string;
-}): Promise<{ jupyterPath: string }> {
+export async function installTslabKernel(opts: { cacheDir: string; repoRoot: string; python: string }): Promise<{ jupyterPath: string }> {
   const root = realpathSync(opts.repoRoot);
   const tslab = join(root, "node_modules", "tslab", "bin", "tslab");
   if (!existsSync(tslab)) {

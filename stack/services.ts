@@ -96,12 +96,7 @@ async function startService(cfg: Config, dirs: StackDirs, installed: Installed, 
           rootPassword: cfg.minio.secretKey,
         }),
       );
-      await waitUntil(
-        async () => (await fetch(`${cfg.minio.endpoint}/minio/health/ready`)).ok,
-        30_000,
-        "minio",
-        log,
-      );
+      await waitUntil(async () => (await fetch(`${cfg.minio.endpoint}/minio/health/ready`)).ok, 30_000, "minio", log);
       await ensureBuckets({
         host: cfg.minio.host,
         port: cfg.minio.port,

@@ -34,7 +34,9 @@ export async function garantirTopicoDeAlertas(admin: Admin): Promise<void> {
     // (TOPIC_ALREADY_EXISTS) resolves to false instead of throwing; then the policy is checked.
     const criado = await admin.createTopics({
       waitForLeaders: true,
-      topics: [{ topic: TOPICO_ALERTAS, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: "cleanup.policy", value: "compact" }] }],
+      topics: [
+        { topic: TOPICO_ALERTAS, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: "cleanup.policy", value: "compact" }] },
+      ],
     });
     if (criado) return;
   }

@@ -98,11 +98,15 @@ export async function historicoDoBanco(client: pg.ClientBase, pessoas: readonly 
  * The device state of every person over every order in the database, and the snapshot it was
  * read at (one REPEATABLE READ transaction, so both agree).
  */
-export async function carregarEstadoInicial(client: pg.ClientBase): Promise<{ estado: EstadoDispositivos; snapshot: Snapshot; pedidos: number }> {
+export async function carregarEstadoInicial(
+  client: pg.ClientBase,
+): Promise<{ estado: EstadoDispositivos; snapshot: Snapshot; pedidos: number }> {
   await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   try {
     const snap = await client.query<{ s: string }>("SELECT pg_current_snapshot()::text AS s");
-    const { rows } = await client.query<{ id_pessoa: string; dispositivo: string | null; desde: number; pedidos: number }>(`${SQL_HISTORICO} GROUP BY 1, 2`);
+    const { rows } = await client.query<{ id_pessoa: string; dispositivo: string | null; desde: number; pedidos: number }>(
+      `${SQL_HISTORICO} GROUP BY 1, 2`,
+    );
     await client.query("COMMIT");
     const estado = new EstadoDispositivos();
     estado.aplicar(rows.map((r) => ({ id_pessoa: Number(r.id_pessoa), dispositivo: r.dispositivo, desde: r.desde })));

@@ -38,7 +38,10 @@ export class EstadoDispositivos {
 
   private registrar(idPessoa: number, instante: number, dispositivo: string | null): void {
     let h = this.pessoas.get(idPessoa);
-    if (!h) this.pessoas.set(idPessoa, (h = { primeira: instante, dispositivos: new Map() }));
+    if (!h) {
+      h = { primeira: instante, dispositivos: new Map() };
+      this.pessoas.set(idPessoa, h);
+    }
     registrarNoHistorico(h, instante, dispositivo);
   }
 }
@@ -68,4 +71,3 @@ export class Snapshot {
     return antes(txId, this.xmax) && !this.xip.has(txId);
   }
 }
-

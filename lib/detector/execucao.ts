@@ -4,7 +4,7 @@
 // positioned), load the state, then consume — each step judges what it can, publishes the alerts
 // and only then commits the offsets — until the duration, `ate()` or a fatal error.
 import { Partitioners, type Admin, type Consumer, type Producer } from "kafkajs";
-import pg from "pg";
+import type pg from "pg";
 import { clienteKafka, conectar } from "../cdc/index";
 import { connect } from "../db";
 import { ErroDeUso } from "../erros";
@@ -90,7 +90,10 @@ function validarOpcoes(opts: OpcoesDetector): string {
   if (opts.maxPendentes !== undefined && !(Number.isInteger(opts.maxPendentes) && opts.maxPendentes > 0)) {
     throw new ErroDeUso(`Limite do buffer inválido: ${opts.maxPendentes}. Esperado um inteiro maior que zero.`);
   }
-  if (opts.atrasoCommitMs !== undefined && !(Number.isInteger(opts.atrasoCommitMs) && opts.atrasoCommitMs >= 0 && opts.atrasoCommitMs <= 60_000)) {
+  if (
+    opts.atrasoCommitMs !== undefined &&
+    !(Number.isInteger(opts.atrasoCommitMs) && opts.atrasoCommitMs >= 0 && opts.atrasoCommitMs <= 60_000)
+  ) {
     throw new ErroDeUso(`Atraso do commit inválido: ${opts.atrasoCommitMs}. Esperado um inteiro de 0 a 60000 ms.`);
   }
   const grupo = opts.grupo ?? GRUPO_PADRAO;
@@ -130,9 +133,19 @@ interface Execucao {
 
 function progressoInicial(): ProgressoDetector {
   return {
-    eventos: 0, pedidosJulgados: 0, alertas: 0, porRegra: { dispositivo: 0, local: 0 }, pendentes: 0, menorPendente: null,
-    completadosDoBanco: 0, descartados: 0,
-    julgadosPorTempo: 0, primeiroPedido: null, ultimoPedido: null, ultimoAtrasoMs: null, segundos: 0,
+    eventos: 0,
+    pedidosJulgados: 0,
+    alertas: 0,
+    porRegra: { dispositivo: 0, local: 0 },
+    pendentes: 0,
+    menorPendente: null,
+    completadosDoBanco: 0,
+    descartados: 0,
+    julgadosPorTempo: 0,
+    primeiroPedido: null,
+    ultimoPedido: null,
+    ultimoAtrasoMs: null,
+    segundos: 0,
   };
 }
 
@@ -160,8 +173,15 @@ function alertasDe(e: Execucao, julgados: Julgamento[], agora: number): Alerta[]
     prog.ultimoPedido = prog.ultimoPedido === null ? j.id_pedido : Math.max(prog.ultimoPedido, j.id_pedido);
     if (j.regras.length === 0) continue;
     alertas.push({
-      id_pedido: j.id_pedido, id_pessoa: j.id_pessoa, regras: j.regras, dispositivo: j.dispositivo, geohash: j.geohash,
-      uf: j.uf, dt_venda: j.dt_venda_iso, commit_ts_ms: j.commit_ts_ms, detectado_em: detectadoEm,
+      id_pedido: j.id_pedido,
+      id_pessoa: j.id_pessoa,
+      regras: j.regras,
+      dispositivo: j.dispositivo,
+      geohash: j.geohash,
+      uf: j.uf,
+      dt_venda: j.dt_venda_iso,
+      commit_ts_ms: j.commit_ts_ms,
+      detectado_em: detectadoEm,
     });
   }
   return alertas;
@@ -254,10 +274,16 @@ async function consumir(e: Execucao, entrada: ReturnType<typeof topicosDeEntrada
     // The safety net also needs a turn when no message arrives.
     if (Date.now() - ultimoTique >= 500 && e.motor.pendentesNoBuffer > 0) {
       ultimoTique = Date.now();
-      await exclusivo(() => processar(e)).catch((err: Error) => void (estado.fatal ??= err));
+      await exclusivo(() => processar(e)).catch((err: Error) => {
+        estado.fatal ??= err;
+      });
     }
   }
-  if (!estado.fatal) await exclusivo(() => processar(e)).catch((err: Error) => void (estado.fatal ??= err));
+  if (!estado.fatal) {
+    await exclusivo(() => processar(e)).catch((err: Error) => {
+      estado.fatal ??= err;
+    });
+  }
   return estado.fatal;
 }
 
@@ -287,19 +313,31 @@ export async function executarDetector(opts: OpcoesDetector = {}): Promise<Resum
 
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
     await producer.connect();
-    consumer = kafka.consumer({ groupId: grupo, maxWaitTimeInMs: 200, sessionTimeout: SESSAO_MS, heartbeatInterval: 1000, allowAutoTopicCreation: false });
+    consumer = kafka.consumer({
+      groupId: grupo,
+      maxWaitTimeInMs: 200,
+      sessionTimeout: SESSAO_MS,
+      heartbeatInterval: 1000,
+      allowAutoTopicCreation: false,
+    });
     await consumer.connect();
     const e: Execucao = { opts, gravarTabela, inicio, motor, db: oltp, producer, consumer, prog: progressoInicial() };
-    const fatal = await consumir(e, entrada, () => opts.aoIniciar?.({ grupo, topicos: entrada.topicos, grupoNovo, pessoas: inicial.estado.tamanho, pedidos: inicial.pedidos }));
+    const fatal = await consumir(e, entrada, () =>
+      opts.aoIniciar?.({ grupo, topicos: entrada.topicos, grupoNovo, pessoas: inicial.estado.tamanho, pedidos: inicial.pedidos }),
+    );
     await consumer.disconnect();
     consumer = undefined;
-    if (fatal) throw new Error(`O detector parou por um erro (nada depois do último commit se perde: ele recomeça dali): ${fatal.message}`, { cause: fatal });
+    if (fatal)
+      throw new Error(`O detector parou por um erro (nada depois do último commit se perde: ele recomeça dali): ${fatal.message}`, {
+        cause: fatal,
+      });
 
     const fim = new Date();
     const { prog } = e;
     prog.segundos = (fim.getTime() - inicio.getTime()) / 1000;
     const faixa = prog.primeiroPedido === null || prog.ultimoPedido === null ? null : { de: prog.primeiroPedido, ate: prog.ultimoPedido };
-    if (gravarTabela) await registrarExecucao(oltp, { grupo, inicio, fim, faixa, pedidosJulgados: prog.pedidosJulgados, alertas: prog.alertas });
+    if (gravarTabela)
+      await registrarExecucao(oltp, { grupo, inicio, fim, faixa, pedidosJulgados: prog.pedidosJulgados, alertas: prog.alertas });
     return { ...prog, grupo, inicio, fim, faixa };
   } finally {
     await consumer?.disconnect().catch(() => undefined);

@@ -47,14 +47,19 @@ export async function ultimaFaixa(): Promise<FaixaDePedidos | null> {
  */
 export async function medirDeteccao(faixa?: FaixaDePedidos): Promise<MedidaDeteccao> {
   const janela = faixa ?? (await ultimaFaixa());
-  if (!janela) throw new ErroDeUso("Nenhuma execução do detector registrada: rode executarDetector() (ou `npm run detector`) antes de medir.");
+  if (!janela)
+    throw new ErroDeUso("Nenhuma execução do detector registrada: rode executarDetector() (ou `npm run detector`) antes de medir.");
   return withClient("oltp", async (client) => {
     const existe = await client.query<{ a: string | null; g: string | null }>(
       "SELECT to_regclass('deteccao.alertas')::text AS a, to_regclass('gabarito.rotulos_fraude')::text AS g",
     );
     if (!existe.rows[0].a) throw new ErroDeUso("A tabela deteccao.alertas não existe: rode o detector antes de medir.");
-    if (!existe.rows[0].g) throw new ErroDeUso("O gabarito (gabarito.rotulos_fraude) não existe: gere pedidos com os geradores antes de medir.");
-    const total = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM public.pedidos WHERE id BETWEEN $1 AND $2", [janela.de, janela.ate]);
+    if (!existe.rows[0].g)
+      throw new ErroDeUso("O gabarito (gabarito.rotulos_fraude) não existe: gere pedidos com os geradores antes de medir.");
+    const total = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM public.pedidos WHERE id BETWEEN $1 AND $2", [
+      janela.de,
+      janela.ate,
+    ]);
     const { rows } = await client.query<{ id: number; tipo: string | null; regras: string[] | null }>(
       `SELECT p.id, r.tipo, a.regras
          FROM public.pedidos p
@@ -110,7 +115,12 @@ export async function ultimosAlertas(n = 10): Promise<Record<string, unknown>[]>
 }
 
 /** How the alerts topic is configured and what it holds (the notebook shows it). */
-export async function descreverTopicoDeAlertas(): Promise<{ topico: string; politica: string | undefined; particoes: number; mensagens: number }> {
+export async function descreverTopicoDeAlertas(): Promise<{
+  topico: string;
+  politica: string | undefined;
+  particoes: number;
+  mensagens: number;
+}> {
   const admin = clienteKafka("liga-sudoers-detector-admin").admin();
   await admin.connect();
   try {
@@ -176,4 +186,3 @@ export async function fimDosAlertas(): Promise<Record<number, string>> {
     await admin.disconnect();
   }
 }
-

@@ -2,7 +2,7 @@
 // can be judged and which Kafka offsets are safe to commit. Pure, in memory.
 import { decodificar, type EventoCdc } from "../cdc/index";
 import { ufDoGeohash, type Localizacao } from "../geo";
-import { EstadoDispositivos, Snapshot, type HistoricoDoBanco } from "./estado";
+import { EstadoDispositivos, type Snapshot, type HistoricoDoBanco } from "./estado";
 import { avaliarRegras, instanteUs, usadoAntes, type FatosDoPedido, type Regra } from "./regras";
 
 export const MAX_PENDENTES_PADRAO = 100_000;
@@ -156,6 +156,7 @@ export class MotorDeDeteccao {
       const linha = evento.after as LinhaPedido;
       this.estado.registrarPedido(Number(linha.id_pessoa), instanteUs(linha.dt_venda));
     }
+    // biome-ignore lint/complexity/useOptionalChain: the explicit check narrows evento for the lines below
     if (!evento || evento.op !== "c" || !evento.after) {
       this.contadores.ignorados++;
       liberar();
@@ -168,6 +169,7 @@ export class MotorDeDeteccao {
       return;
     }
     const p = this.pendente(id, agora);
+    // biome-ignore lint/complexity/useOptionalChain: a boolean, not number | boolean | undefined
     const visivel = evento.source.txId != null && this.snapshot !== undefined && this.snapshot.ve(Number(evento.source.txId));
     if (tabela === "pedidos") {
       const linha = evento.after as LinhaPedido;
@@ -190,7 +192,10 @@ export class MotorDeDeteccao {
       this.estado.registrarPedido(p.pedido.id_pessoa, dt);
       if (!p.auditoria) {
         let porPessoa = this.semAuditoria.get(p.pedido.id_pessoa);
-        if (!porPessoa) this.semAuditoria.set(p.pedido.id_pessoa, (porPessoa = new Map()));
+        if (!porPessoa) {
+          porPessoa = new Map();
+          this.semAuditoria.set(p.pedido.id_pessoa, porPessoa);
+        }
         porPessoa.set(id, dt);
       }
     } else {
@@ -301,7 +306,13 @@ export class MotorDeDeteccao {
       const aud = p.auditoria!;
       if (!this.julgavel(p, agora)) continue;
       const esperando = !ped.noEstadoInicial && !this.pronto(ped);
-      const fatos: FatosDoPedido = { id_pedido: id, id_pessoa: ped.id_pessoa, dt_venda: ped.dt, dispositivo: aud.dispositivo, geohash: aud.geohash };
+      const fatos: FatosDoPedido = {
+        id_pedido: id,
+        id_pessoa: ped.id_pessoa,
+        dt_venda: ped.dt,
+        dispositivo: aud.dispositivo,
+        geohash: aud.geohash,
+      };
       prontos.push({
         ...fatos,
         dt_venda_iso: ped.dt_iso,
@@ -413,4 +424,3 @@ export class MotorDeDeteccao {
     this.particoes.get(`${pos.topico}/${pos.particao}`)?.emAberto.delete(pos.offset);
   }
 }
-

@@ -144,9 +144,15 @@ export class ArmazenamentoS3 implements Armazenamento {
     await this.exigirEscritaCondicional();
     return this.tentar("gravar um commit", async () => {
       try {
-        await this.cliente.putObject(this.bucket, this.raiz + chave, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), bytes.length, {
-          "If-None-Match": "*",
-        });
+        await this.cliente.putObject(
+          this.bucket,
+          this.raiz + chave,
+          Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length),
+          bytes.length,
+          {
+            "If-None-Match": "*",
+          },
+        );
         return true;
       } catch (err) {
         // 412: the object exists. 409: a concurrent conditional write to the same key is in
@@ -164,7 +170,10 @@ export class ArmazenamentoS3 implements Armazenamento {
    */
   exigirEscritaCondicional(): Promise<void> {
     let porBucket = sondados.get(this.cliente);
-    if (!porBucket) sondados.set(this.cliente, (porBucket = new Map()));
+    if (!porBucket) {
+      porBucket = new Map();
+      sondados.set(this.cliente, porBucket);
+    }
     let sonda = porBucket.get(this.bucket);
     if (!sonda) {
       sonda = this.sondar();

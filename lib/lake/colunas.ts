@@ -20,8 +20,7 @@ export function valido(d: Dado, i: number): boolean {
 const DEC_WORD = 0x1_0000_0000n;
 
 export function lerDecimal(w: Uint32Array, base: number): bigint {
-  let x =
-    (BigInt(w[base + 3]!) << 96n) | (BigInt(w[base + 2]!) << 64n) | (BigInt(w[base + 1]!) << 32n) | BigInt(w[base]!);
+  let x = (BigInt(w[base + 3]!) << 96n) | (BigInt(w[base + 2]!) << 64n) | (BigInt(w[base + 1]!) << 32n) | BigInt(w[base]!);
   if (w[base + 3]! & 0x8000_0000) x -= 1n << 128n;
   return x;
 }
@@ -161,9 +160,7 @@ export function construir(tipo: DataType, n: number, chave: (i: number) => Chave
     bitmap[i >> 3]! |= 1 << (i & 7);
   };
   const fazer = (props: Record<string, unknown>) =>
-    arrow.makeVector(
-      arrow.makeData({ type: t, length: n, nullCount: nulos, nullBitmap: nulos ? bitmap : null, ...props } as never),
-    );
+    arrow.makeVector(arrow.makeData({ type: t, length: n, nullCount: nulos, nullBitmap: nulos ? bitmap : null, ...props } as never));
   if (arrow.DataType.isUtf8(t) || arrow.DataType.isBinary(t)) {
     const { nulos: semValor, ...buffers } = bytesDasChaves(n, chave, marcar);
     nulos = semValor;
@@ -276,7 +273,14 @@ export function selecionar(vetor: arrow.Vector, tipo: DataType, indices: ArrayLi
       bytes.set((d.values as Uint8Array).subarray(de, de + (fim - ini)), ini);
     }
     return arrow.makeVector(
-      arrow.makeData({ type: t, length: n, nullCount: nulos, nullBitmap: nulos ? bitmap : null, valueOffsets: offsets, data: bytes } as never),
+      arrow.makeData({
+        type: t,
+        length: n,
+        nullCount: nulos,
+        nullBitmap: nulos ? bitmap : null,
+        valueOffsets: offsets,
+        data: bytes,
+      } as never),
     );
   }
   const Construtor = construtorDe(t);
@@ -296,7 +300,7 @@ export function selecionar(vetor: arrow.Vector, tipo: DataType, indices: ArrayLi
     }
     bitmap[k >> 3]! |= 1 << (k & 7);
     const src = d.values as unknown as ArrayLike<number | bigint>;
-    const base = (local) * stride;
+    const base = local * stride;
     if (stride === 1) (saida as unknown as (number | bigint)[])[k] = src[base]!;
     else for (let s = 0; s < stride; s++) (saida as Uint32Array)[k * stride + s] = src[base + s] as number;
   }

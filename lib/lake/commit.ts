@@ -53,7 +53,7 @@ function linhasDoCommit(tx: Transacao): string {
     engineInfo: MOTOR,
     txnId: randomUUID(),
   };
-  return [{ commitInfo: info }, ...tx.acoes].map((a) => JSON.stringify(a)).join("\n") + "\n";
+  return `${[{ commitInfo: info }, ...tx.acoes].map((a) => JSON.stringify(a)).join("\n")}\n`;
 }
 
 /** What in a winning commit our transaction cannot be serialized after. */

@@ -26,7 +26,9 @@ export function compilar(condicoes: Condicao[], esquema: StructType, particoes: 
   if (!Array.isArray(condicoes)) throw new ErroLake(`Condições inválidas: ${mostrar(condicoes)}. Esperado [["coluna", "op", valor], …].`);
   return condicoes.map((c, i) => {
     if (!Array.isArray(c) || c.length < 2) {
-      throw new ErroLake(`Condição ${i} inválida: ${mostrar(c)}. Esperado ["coluna", "op", valor], por exemplo ["dia", ">=", "2024-01-01"].`);
+      throw new ErroLake(
+        `Condição ${i} inválida: ${mostrar(c)}. Esperado ["coluna", "op", valor], por exemplo ["dia", ">=", "2024-01-01"].`,
+      );
     }
     const [coluna, op] = c;
     const f = campo(esquema, coluna);
@@ -38,7 +40,8 @@ export function compilar(condicoes: Condicao[], esquema: StructType, particoes: 
     let valores: Chave[] = [];
     if (op === "in" || op === "not in") {
       const lista = c[2];
-      if (!Array.isArray(lista)) throw new ErroLake(`A condição ${i} (${coluna} ${op}) espera uma lista de valores, recebeu ${mostrar(lista)}.`);
+      if (!Array.isArray(lista))
+        throw new ErroLake(`A condição ${i} (${coluna} ${op}) espera uma lista de valores, recebeu ${mostrar(lista)}.`);
       valores = lista.map((v) => paraChave(tipo, v, `condição ${i} (${coluna} ${op})`, true));
     } else if (op !== "is null" && op !== "is not null") {
       if (c[2] === null || c[2] === undefined) {
@@ -57,13 +60,19 @@ const ordenacoes = new WeakMap<CondicaoCompilada, Chave[]>();
 
 function conjunto(c: CondicaoCompilada): Set<string> {
   let s = conjuntos.get(c);
-  if (!s) conjuntos.set(c, (s = new Set(c.valores.map(textoDeChave))));
+  if (!s) {
+    s = new Set(c.valores.map(textoDeChave));
+    conjuntos.set(c, s);
+  }
   return s;
 }
 
 function emOrdem(c: CondicaoCompilada): Chave[] {
   let o = ordenacoes.get(c);
-  if (!o) ordenacoes.set(c, (o = [...c.valores].sort(compararChaves)));
+  if (!o) {
+    o = [...c.valores].sort(compararChaves);
+    ordenacoes.set(c, o);
+  }
   return o;
 }
 

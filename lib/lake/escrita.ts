@@ -8,7 +8,7 @@ import { leitor, selecionar } from "./colunas";
 import { estatisticas } from "./estatisticas";
 import { codificarParquet } from "./codificador";
 import type { Compressao } from "./parquet";
-import { type Add, type PartitionValues, type StructType } from "./protocolo";
+import type { Add, PartitionValues, StructType } from "./protocolo";
 import { escaparDiretorio, estatisticaDeChave, jsonComNumeros, serializarParticao } from "./serializacao";
 import { type Chave, textoDeChave } from "./tipos";
 
@@ -60,7 +60,10 @@ function agrupar(tabela: arrow.Table, esquema: StructType, particoes: string[]):
       id = chaves.map(textoDeChave).join("\u0001");
     }
     let g = grupos.get(id);
-    if (!g) grupos.set(id, (g = { chaves, indices: [] }));
+    if (!g) {
+      g = { chaves, indices: [] };
+      grupos.set(id, g);
+    }
     g.indices.push(i);
     anterior = g;
   }

@@ -248,7 +248,7 @@ function acumularFlutuantes(d: Dado, v: Float32Array | Float64Array, acc: Acumul
       }
     }
     const x = v[i]!;
-    if (x !== x) {
+    if (Number.isNaN(x)) {
       acc.nan = true;
       continue;
     }

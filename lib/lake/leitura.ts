@@ -72,7 +72,11 @@ export function tabelaDoArquivo(bytes: Uint8Array, esquema: StructType, particoe
 /** Re-labels a table's batches with the exact schema so tables from many files concatenate. */
 function alinhar(t: arrow.Table, schema: arrow.Schema): arrow.Table {
   const batches = t.batches.map(
-    (b) => new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: b.numRows, nullCount: 0, children: b.data.children })),
+    (b) =>
+      new arrow.RecordBatch(
+        schema,
+        arrow.makeData({ type: new arrow.Struct(schema.fields), length: b.numRows, nullCount: 0, children: b.data.children }),
+      ),
   );
   return new arrow.Table(schema, batches);
 }

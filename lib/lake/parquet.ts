@@ -19,9 +19,7 @@ export function compressaoDaTabela(configuracao: Record<string, string>): Compre
   const c = (configuracao["delta.parquet.compression.codec"] ?? "snappy").toLowerCase();
   if (c === "none") return "uncompressed";
   if (c in CODECS) return c as Compressao;
-  throw new ErroLake(
-    `Codec de compressão não suportado: delta.parquet.compression.codec=${c}. Esperado snappy, zstd ou uncompressed.`,
-  );
+  throw new ErroLake(`Codec de compressão não suportado: delta.parquet.compression.codec=${c}. Esperado snappy, zstd ou uncompressed.`);
 }
 
 /**

@@ -255,7 +255,10 @@ export function exigirEscrita(protocol: Protocol, metadata: Metadata, tabela: st
   exigirLeitura(protocol, metadata, tabela);
   const w = protocol.minWriterVersion;
   if (w > 7) {
-    throw new ErroRecursoNaoSuportado(`A tabela ${tabela} exige escritor Delta versão ${w}; o lib/lake escreve até a versão 7.`, `minWriterVersion ${w}`);
+    throw new ErroRecursoNaoSuportado(
+      `A tabela ${tabela} exige escritor Delta versão ${w}; o lib/lake escreve até a versão 7.`,
+      `minWriterVersion ${w}`,
+    );
   }
   const declarados = w === 7 ? (protocol.writerFeatures ?? []) : recursosImplicitos(w);
   for (const f of declarados) {
@@ -308,8 +311,10 @@ export function recursosEmUso(metadata: Metadata): { recurso: string; descricao:
   for (const c of lerEsquema(metadata.schemaString).fields) {
     const chaves = Object.keys(c.metadata);
     if (chaves.includes("delta.invariants")) usados.push({ recurso: "delta.invariants", descricao: `invariantes de coluna (${c.name})` });
-    if (chaves.includes("delta.generationExpression")) usados.push({ recurso: "delta.generationExpression", descricao: `colunas geradas (${c.name})` });
-    if (chaves.some((k) => k.startsWith("delta.identity."))) usados.push({ recurso: "delta.identity.*", descricao: `colunas de identidade (${c.name})` });
+    if (chaves.includes("delta.generationExpression"))
+      usados.push({ recurso: "delta.generationExpression", descricao: `colunas geradas (${c.name})` });
+    if (chaves.some((k) => k.startsWith("delta.identity.")))
+      usados.push({ recurso: "delta.identity.*", descricao: `colunas de identidade (${c.name})` });
   }
   return usados;
 }

@@ -14,20 +14,22 @@ const DIA_MS = 86_400_000;
 // Delta type → Arrow type
 
 /** The Arrow type each primitive Delta type is held in (decimals aside): one row per type. */
-const TIPOS_ARROW = new Map<string, () => arrow.DataType>(Object.entries({
-  string: () => new arrow.Utf8(),
-  long: () => new arrow.Int64(),
-  integer: () => new arrow.Int32(),
-  short: () => new arrow.Int16(),
-  byte: () => new arrow.Int8(),
-  float: () => new arrow.Float32(),
-  double: () => new arrow.Float64(),
-  boolean: () => new arrow.Bool(),
-  binary: () => new arrow.Binary(),
-  date: () => new arrow.DateDay(),
-  timestamp: () => new arrow.TimestampMicrosecond("UTC"),
-  timestamp_ntz: () => new arrow.TimestampMicrosecond(),
-}));
+const TIPOS_ARROW = new Map<string, () => arrow.DataType>(
+  Object.entries({
+    string: () => new arrow.Utf8(),
+    long: () => new arrow.Int64(),
+    integer: () => new arrow.Int32(),
+    short: () => new arrow.Int16(),
+    byte: () => new arrow.Int8(),
+    float: () => new arrow.Float32(),
+    double: () => new arrow.Float64(),
+    boolean: () => new arrow.Bool(),
+    binary: () => new arrow.Binary(),
+    date: () => new arrow.DateDay(),
+    timestamp: () => new arrow.TimestampMicrosecond("UTC"),
+    timestamp_ntz: () => new arrow.TimestampMicrosecond(),
+  }),
+);
 
 export function tipoArrow(tipo: DataType): arrow.DataType {
   if (typeof tipo !== "string") {
@@ -158,8 +160,7 @@ function esperado(tipo: DataType): string {
  * `onde` says where the value came from, for the error message.
  */
 export function paraChave(tipo: DataType, v: unknown, onde: string, paraComparar = false): Chave {
-  const erro = () =>
-    new ErroLake(`Valor inválido em ${onde}: ${mostrar(v)}. Esperado ${esperado(tipo)}.`);
+  const erro = () => new ErroLake(`Valor inválido em ${onde}: ${mostrar(v)}. Esperado ${esperado(tipo)}.`);
   if (typeof tipo !== "string") throw new ErroLake(`Em ${onde}: colunas do tipo ${descreverTipo(tipo)} não são suportadas pelo lib/lake.`);
   const dec = decimal(tipo);
   if (dec) {
@@ -167,7 +168,9 @@ export function paraChave(tipo: DataType, v: unknown, onde: string, paraComparar
     if (u === undefined) throw erro();
     // A predicate may compare with any number; only stored values must fit the precision.
     if (!paraComparar && (u < 0n ? -u : u) >= 10n ** BigInt(dec.precisao)) {
-      throw new ErroLake(`Valor ${mostrar(v)} em ${onde} não cabe em ${tipo} (no máximo ${dec.precisao} dígitos, ${dec.escala} após a vírgula).`);
+      throw new ErroLake(
+        `Valor ${mostrar(v)} em ${onde} não cabe em ${tipo} (no máximo ${dec.precisao} dígitos, ${dec.escala} após a vírgula).`,
+      );
     }
     return u;
   }

@@ -3,7 +3,16 @@
 // HTML. The build itself never imports this file.
 import * as arrow from "apache-arrow";
 import { htmlTable } from "../display";
-import { type Armazenamento, type Dados, type Linha, type OpcoesLeitura, type TabelaDelta, PASTA_LOG, lerAcoes, nomeCommit } from "../lake/index";
+import {
+  type Armazenamento,
+  type Dados,
+  type Linha,
+  type OpcoesLeitura,
+  type TabelaDelta,
+  PASTA_LOG,
+  lerAcoes,
+  nomeCommit,
+} from "../lake/index";
 import { leitorDeLinhas } from "../lake/condicoes";
 import { gravarParquet, lerParquet } from "../lake/parquet";
 import type { ResultadoBuild } from "./index";
@@ -14,12 +23,72 @@ type Registro = Record<string, string | number | boolean | null>;
 
 /** A few order items (the columns of the lesson's didactic table), for the files without a log. */
 export const ITENS_EXEMPLO: Registro[] = [
-  { id_pedido: 1, id_produto: 11, produto: "Ração Premium 10 kg", categoria: "Pet", qtde: 1, valor_unit: 189.9, valor_total: 189.9, uf: "SP", dt_venda: "2025-01-10" },
-  { id_pedido: 1, id_produto: 42, produto: "Fone Bluetooth", categoria: "Eletrônicos", qtde: 2, valor_unit: 99.5, valor_total: 199, uf: "SP", dt_venda: "2025-01-10" },
-  { id_pedido: 2, id_produto: 7, produto: "Camiseta Básica", categoria: "Moda", qtde: 3, valor_unit: 39.9, valor_total: 119.7, uf: "MG", dt_venda: "2025-01-10" },
-  { id_pedido: 3, id_produto: 42, produto: "Fone Bluetooth", categoria: "Eletrônicos", qtde: 1, valor_unit: 99.5, valor_total: 99.5, uf: "BA", dt_venda: "2025-01-11" },
-  { id_pedido: 4, id_produto: 90, produto: "Panela de Pressão", categoria: "Casa", qtde: 1, valor_unit: 149, valor_total: 149, uf: "RJ", dt_venda: "2025-01-11" },
-  { id_pedido: 5, id_produto: 11, produto: "Ração Premium 10 kg", categoria: "Pet", qtde: 2, valor_unit: 189.9, valor_total: 379.8, uf: "RJ", dt_venda: "2025-01-11" },
+  {
+    id_pedido: 1,
+    id_produto: 11,
+    produto: "Ração Premium 10 kg",
+    categoria: "Pet",
+    qtde: 1,
+    valor_unit: 189.9,
+    valor_total: 189.9,
+    uf: "SP",
+    dt_venda: "2025-01-10",
+  },
+  {
+    id_pedido: 1,
+    id_produto: 42,
+    produto: "Fone Bluetooth",
+    categoria: "Eletrônicos",
+    qtde: 2,
+    valor_unit: 99.5,
+    valor_total: 199,
+    uf: "SP",
+    dt_venda: "2025-01-10",
+  },
+  {
+    id_pedido: 2,
+    id_produto: 7,
+    produto: "Camiseta Básica",
+    categoria: "Moda",
+    qtde: 3,
+    valor_unit: 39.9,
+    valor_total: 119.7,
+    uf: "MG",
+    dt_venda: "2025-01-10",
+  },
+  {
+    id_pedido: 3,
+    id_produto: 42,
+    produto: "Fone Bluetooth",
+    categoria: "Eletrônicos",
+    qtde: 1,
+    valor_unit: 99.5,
+    valor_total: 99.5,
+    uf: "BA",
+    dt_venda: "2025-01-11",
+  },
+  {
+    id_pedido: 4,
+    id_produto: 90,
+    produto: "Panela de Pressão",
+    categoria: "Casa",
+    qtde: 1,
+    valor_unit: 149,
+    valor_total: 149,
+    uf: "RJ",
+    dt_venda: "2025-01-11",
+  },
+  {
+    id_pedido: 5,
+    id_produto: 11,
+    produto: "Ração Premium 10 kg",
+    categoria: "Pet",
+    qtde: 2,
+    valor_unit: 189.9,
+    valor_total: 379.8,
+    uf: "RJ",
+    dt_venda: "2025-01-11",
+  },
 ];
 
 // -------------------------------------------------------------------------------------------
@@ -32,14 +101,18 @@ const campoCsv = (v: unknown) => {
 
 export function paraCsv(linhas: readonly Registro[]): Uint8Array {
   const cols = Object.keys(linhas[0] ?? {});
-  const texto = [cols.join(","), ...linhas.map((l) => cols.map((c) => campoCsv(l[c])).join(","))].join("\n") + "\n";
+  const texto = `${[cols.join(","), ...linhas.map((l) => cols.map((c) => campoCsv(l[c])).join(","))].join("\n")}\n`;
   return new TextEncoder().encode(texto);
 }
 
 /** Parses what paraCsv wrote (quoted fields without line breaks); every value comes back as text. */
 export function deCsv(bytes: Uint8Array): Record<string, string>[] {
-  const campos = (linha: string) => [...linha.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)].slice(0, -1).map((m) => m[1]!.replace(/^"|"$/g, "").replace(/""/g, '"'));
-  const [cabecalho, ...linhas] = new TextDecoder().decode(bytes).split("\n").filter((l) => l !== "");
+  const campos = (linha: string) =>
+    [...linha.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)].slice(0, -1).map((m) => m[1]!.replace(/^"|"$/g, "").replace(/""/g, '"'));
+  const [cabecalho, ...linhas] = new TextDecoder()
+    .decode(bytes)
+    .split("\n")
+    .filter((l) => l !== "");
   const cols = campos(cabecalho ?? "");
   return linhas.map((l) => Object.fromEntries(campos(l).map((v, i) => [cols[i]!, v])));
 }
@@ -49,12 +122,18 @@ export function paraParquet(linhas: readonly Registro[]): Uint8Array {
 }
 
 export function deParquet(bytes: Uint8Array): Registro[] {
-  return lerParquet(bytes).toArray().map((r) => r.toJSON() as Registro);
+  return lerParquet(bytes)
+    .toArray()
+    .map((r) => r.toJSON() as Registro);
 }
 
 /** Objects under a prefix of a storage, as table rows. */
 export async function objetos(arm: Armazenamento, prefixo = ""): Promise<{ objeto: string; bytes: number; modificado: string }[]> {
-  return (await arm.listar(prefixo)).map((o) => ({ objeto: o.chave, bytes: o.tamanho, modificado: o.modificado.toISOString().slice(11, 23) }));
+  return (await arm.listar(prefixo)).map((o) => ({
+    objeto: o.chave,
+    bytes: o.tamanho,
+    modificado: o.modificado.toISOString().slice(11, 23),
+  }));
 }
 
 /** Every row of every Parquet file under a prefix: what a reader without a log sees right now. */
@@ -75,7 +154,12 @@ const curto = (v: unknown, max = 140) => {
 
 /** {a: "1", b: "[2]"} as "a=1; b=[2]" (Delta stores operation parameters and metrics as text). */
 const pares = (o: Record<string, unknown>, max: number) =>
-  curto(Object.entries(o).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join("; "), max);
+  curto(
+    Object.entries(o)
+      .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+      .join("; "),
+    max,
+  );
 
 /**
  * The actions of one commit (`_delta_log/<versão>.json`) as rows: one per line of the file, with
@@ -90,35 +174,49 @@ export async function acoesDoCommit(t: TabelaDelta, versao: number, maxArquivos 
     if ("commitInfo" in a) {
       const c = a.commitInfo;
       const detalhe = `operation=${c.operation}; readVersion=${c.readVersion ?? "—"}; engineInfo=${c.engineInfo}; parâmetros: ${pares(c.operationParameters ?? {}, 200)}; métricas: ${pares(c.operationMetrics ?? {}, 200)}`;
-      linhas.push({ "ação": "commitInfo", arquivo: "", "partição": "", bytes: "", detalhe });
+      linhas.push({ ação: "commitInfo", arquivo: "", partição: "", bytes: "", detalhe });
     } else if ("protocol" in a) {
-      linhas.push({ "ação": "protocol", arquivo: "", "partição": "", bytes: "", detalhe: JSON.stringify(a.protocol) });
+      linhas.push({ ação: "protocol", arquivo: "", partição: "", bytes: "", detalhe: JSON.stringify(a.protocol) });
     } else if ("metaData" in a) {
       const m = a.metaData;
       const cols = (JSON.parse(m.schemaString) as { fields: { name: string; type: unknown; nullable: boolean }[] }).fields;
-      const esquema = cols.map((f) => `${f.name} ${typeof f.type === "string" ? f.type : "struct"}${f.nullable ? "" : " not null"}`).join(", ");
-      linhas.push({ "ação": "metaData", arquivo: "", "partição": JSON.stringify(m.partitionColumns), bytes: "", detalhe: curto(`id=${m.id}; esquema: ${esquema}; configuration=${JSON.stringify(m.configuration)}`, 600) });
+      const esquema = cols
+        .map((f) => `${f.name} ${typeof f.type === "string" ? f.type : "struct"}${f.nullable ? "" : " not null"}`)
+        .join(", ");
+      linhas.push({
+        ação: "metaData",
+        arquivo: "",
+        partição: JSON.stringify(m.partitionColumns),
+        bytes: "",
+        detalhe: curto(`id=${m.id}; esquema: ${esquema}; configuration=${JSON.stringify(m.configuration)}`, 600),
+      });
     } else if ("add" in a || "remove" in a) {
-      if (linhas.filter((l) => l["ação"] === "add" || l["ação"] === "remove").length >= maxArquivos) {
+      if (linhas.filter((l) => l.ação === "add" || l.ação === "remove").length >= maxArquivos) {
         omitidas++;
         continue;
       }
       const f = "add" in a ? a.add : a.remove;
       linhas.push({
-        "ação": "add" in a ? "add" : "remove",
+        ação: "add" in a ? "add" : "remove",
         arquivo: f.path,
-        "partição": JSON.stringify(f.partitionValues ?? {}),
+        partição: JSON.stringify(f.partitionValues ?? {}),
         bytes: f.size ?? "",
-        detalhe: "add" in a ? `stats=${curto(a.add.stats ?? "", 220)}` : `deletionTimestamp=${new Date(a.remove.deletionTimestamp ?? 0).toISOString()}`,
+        detalhe:
+          "add" in a
+            ? `stats=${curto(a.add.stats ?? "", 220)}`
+            : `deletionTimestamp=${new Date(a.remove.deletionTimestamp ?? 0).toISOString()}`,
       });
-    } else linhas.push({ "ação": Object.keys(a)[0] ?? "?", arquivo: "", "partição": "", bytes: "", detalhe: curto(Object.values(a)[0]) });
+    } else linhas.push({ ação: Object.keys(a)[0] ?? "?", arquivo: "", partição: "", bytes: "", detalhe: curto(Object.values(a)[0]) });
   }
-  if (omitidas) linhas.push({ "ação": "…", arquivo: `mais ${omitidas} ações add/remove`, "partição": "", bytes: "", detalhe: "" });
+  if (omitidas) linhas.push({ ação: "…", arquivo: `mais ${omitidas} ações add/remove`, partição: "", bytes: "", detalhe: "" });
   return linhas;
 }
 
 /** The values of a partition column in a table's current version, from the log alone (no data file is read). */
-export async function particoes(t: TabelaDelta, coluna: string): Promise<{ valor: string; arquivos: number; bytes: number; linhas: number }[]> {
+export async function particoes(
+  t: TabelaDelta,
+  coluna: string,
+): Promise<{ valor: string; arquivos: number; bytes: number; linhas: number }[]> {
   const por = new Map<string, { valor: string; arquivos: number; bytes: number; linhas: number }>();
   for (const a of (await t.instantaneo()).arquivos.values()) {
     const valor = a.partitionValues[coluna] ?? "(nulo)";
@@ -159,7 +257,9 @@ export function versoesDoBuild(r: ResultadoBuild): VersaoTabela[] {
     ...r.rawCdc.map((t) => ({ tabela: `raw/cdc/${t.tabela}`, versao: t.versao, commits: t.commits })),
     ...r.rawDw.map((t) => ({ tabela: `raw/dw/${t.tabela}`, versao: t.versao, commits: t.commits })),
     ...r.trusted.map((t) => ({ tabela: `trusted/${t.tabela}`, versao: t.versao, commits: t.commits })),
-    ...(r.refined ? [r.refined.itens, r.refined.diarias].map((t) => ({ tabela: `refined/${t.tabela}`, versao: t.versao, commits: t.commits })) : []),
+    ...(r.refined
+      ? [r.refined.itens, r.refined.diarias].map((t) => ({ tabela: `refined/${t.tabela}`, versao: t.versao, commits: t.commits }))
+      : []),
   ];
 }
 
@@ -170,33 +270,71 @@ export function htmlDoBuild(r: ResultadoBuild): string {
   const partes: string[] = [];
   const raw = [...r.rawCdc.map((t) => ({ origem: "CDC (Kafka)", ...t })), ...r.rawDw.map((t) => ({ origem: "DW (marts)", ...t }))];
   if (raw.length) {
-    partes.push(htmlTable(
-      raw.map((t) => ({ tabela: t.tabela, origem: t.origem, "linhas novas": t.linhas, commits: t.commits, "versão": t.versao, obs: t.observacao ?? (t.criada ? "criada agora" : "") })),
-      undefined, `raw — só acréscimo (${s(r.segundos.raw)})`,
-    ));
+    partes.push(
+      htmlTable(
+        raw.map((t) => ({
+          tabela: t.tabela,
+          origem: t.origem,
+          "linhas novas": t.linhas,
+          commits: t.commits,
+          versão: t.versao,
+          obs: t.observacao ?? (t.criada ? "criada agora" : ""),
+        })),
+        undefined,
+        `raw — só acréscimo (${s(r.segundos.raw)})`,
+      ),
+    );
   }
   if (r.trusted.length) {
-    partes.push(htmlTable(
-      r.trusted.map((t) => ({ tabela: t.tabela, eventos: t.eventos, inseridas: t.inseridas, atualizadas: t.atualizadas, "excluídas": t.excluidas, quarentena: t.quarentena, commits: t.commits, "versão": t.versao })),
-      undefined, `trusted — MERGE por chave (${s(r.segundos.trusted)})`,
-    ));
+    partes.push(
+      htmlTable(
+        r.trusted.map((t) => ({
+          tabela: t.tabela,
+          eventos: t.eventos,
+          inseridas: t.inseridas,
+          atualizadas: t.atualizadas,
+          excluídas: t.excluidas,
+          quarentena: t.quarentena,
+          commits: t.commits,
+          versão: t.versao,
+        })),
+        undefined,
+        `trusted — MERGE por chave (${s(r.segundos.trusted)})`,
+      ),
+    );
   }
   const f = r.refined;
   if (f) {
-    partes.push(htmlTable(
-      [f.itens, f.diarias].map((t) => ({ tabela: t.tabela, inseridas: t.inseridas, atualizadas: t.atualizadas, "excluídas": t.excluidas, commits: t.commits, "versão": t.versao })),
-      undefined, `refined — ${f.pedidosRecalculados} pedido(s) recalculado(s), ${f.itensAguardando} item(ns) aguardando trusted (${s(r.segundos.refined)})`,
-    ));
-    partes.push(htmlTable(
-      f.portao.verificacoes.map((v) => ({ ok: v.ok, "expectativa": v.nome, valor: v.valor, esperado: v.esperado })),
-      undefined, `Portão de qualidade trusted → refined: ${f.portao.ok ? "aprovado" : "REPROVADO"} sobre ${f.portao.linhas} linha(s) novas ou alteradas`,
-    ));
+    partes.push(
+      htmlTable(
+        [f.itens, f.diarias].map((t) => ({
+          tabela: t.tabela,
+          inseridas: t.inseridas,
+          atualizadas: t.atualizadas,
+          excluídas: t.excluidas,
+          commits: t.commits,
+          versão: t.versao,
+        })),
+        undefined,
+        `refined — ${f.pedidosRecalculados} pedido(s) recalculado(s), ${f.itensAguardando} item(ns) aguardando trusted (${s(r.segundos.refined)})`,
+      ),
+    );
+    partes.push(
+      htmlTable(
+        f.portao.verificacoes.map((v) => ({ ok: v.ok, expectativa: v.nome, valor: v.valor, esperado: v.esperado })),
+        undefined,
+        `Portão de qualidade trusted → refined: ${f.portao.ok ? "aprovado" : "REPROVADO"} sobre ${f.portao.linhas} linha(s) novas ou alteradas`,
+      ),
+    );
   }
   return partes.join("<br/>");
 }
 
 /** Each table of build `b` beside its version after build `a`: what the second build wrote. */
-export function compararBuilds(a: ResultadoBuild, b: ResultadoBuild): { tabela: string; "versão após o 1º": number; "versão após o 2º": number; "commits do 2º": number }[] {
+export function compararBuilds(
+  a: ResultadoBuild,
+  b: ResultadoBuild,
+): { tabela: string; "versão após o 1º": number; "versão após o 2º": number; "commits do 2º": number }[] {
   const depois = new Map(versoesDoBuild(b).map((v) => [v.tabela, v]));
   return versoesDoBuild(a).map((v) => ({
     tabela: v.tabela,
@@ -248,7 +386,12 @@ export interface FatiaDidatica {
  * by partition; the example rows when refined is still empty.
  */
 export async function fatiaDidatica(itens: TabelaDelta, lotes = 4): Promise<FatiaDidatica> {
-  const dias = (await itens.existe()) ? (await particoes(itens, "dt_venda")).filter((p) => p.linhas > 0).slice(-2).map((p) => p.valor) : [];
+  const dias = (await itens.existe())
+    ? (await particoes(itens, "dt_venda"))
+        .filter((p) => p.linhas > 0)
+        .slice(-2)
+        .map((p) => p.valor)
+    : [];
   const colunas = Object.keys(ESQUEMA_DIDATICO);
   let tabelas: arrow.Table[] = [];
   let origem = `${itens.url} (${dias.join(" e ")})`;
@@ -290,11 +433,11 @@ export async function historicoParaExibir(t: TabelaDelta): Promise<Record<string
   const h = (await t.historico()).reverse();
   const linhas = await Promise.all(h.map((e) => t.contar({ versao: e.versao })));
   return h.map((e, i) => ({
-    "versão": e.versao,
+    versão: e.versao,
     hora: e.timestamp.toISOString().slice(11, 23),
-    "operação": e.operacao,
-    "parâmetros": pares(e.parametros, 120),
-    "métricas": pares(e.metricas, 160),
+    operação: e.operacao,
+    parâmetros: pares(e.parametros, 120),
+    métricas: pares(e.metricas, 160),
     linhas: linhas[i],
   }));
 }
@@ -303,7 +446,10 @@ export async function historicoParaExibir(t: TabelaDelta): Promise<Record<string
 // Charts and the privacy check
 
 /** Daily revenue and, per day, the share of orders flagged by each rule and labelled as fraud, from vendas_diarias rows. */
-export function seriesDiarias(diarias: readonly Linha[]): { receita: { dia: string; receita: number }[]; taxas: { dia: string; "série": string; taxa: number }[] } {
+export function seriesDiarias(diarias: readonly Linha[]): {
+  receita: { dia: string; receita: number }[];
+  taxas: { dia: string; série: string; taxa: number }[];
+} {
   const por = new Map<string, { receita: number; pedidos: number; local: number; dispositivo: number; rotulada: number }>();
   for (const l of diarias) {
     const dia = (l.dt_venda as Date).toISOString().slice(0, 10);
@@ -319,9 +465,9 @@ export function seriesDiarias(diarias: readonly Linha[]): { receita: { dia: stri
   const taxas = dias.flatMap((dia) => {
     const d = por.get(dia)!;
     return [
-      { dia, "série": "regra de local", taxa: d.local / d.pedidos },
-      { dia, "série": "regra de dispositivo", taxa: d.dispositivo / d.pedidos },
-      { dia, "série": "fraude rotulada (gabarito)", taxa: d.rotulada / d.pedidos },
+      { dia, série: "regra de local", taxa: d.local / d.pedidos },
+      { dia, série: "regra de dispositivo", taxa: d.dispositivo / d.pedidos },
+      { dia, série: "fraude rotulada (gabarito)", taxa: d.rotulada / d.pedidos },
     ];
   });
   return { receita: dias.map((dia) => ({ dia, receita: Math.round(por.get(dia)!.receita * 100) / 100 })), taxas };
@@ -338,7 +484,13 @@ export async function conferirPseudonimos(diaRefined?: string, raiz?: string): P
   for (const [nome, def] of Object.entries(DEFINICOES) as [TabelaOltp, (typeof DEFINICOES)[TabelaOltp]][]) {
     for (const coluna of Object.keys(def.pseudonimos ?? {})) alvos.push({ nome: `trusted/${nome}`, t: tabelaTrusted(nome, raiz), coluna });
   }
-  if (diaRefined) alvos.push({ nome: `refined/itens_por_pessoa (dt_venda = ${diaRefined})`, t: tabelaRefined("itens_por_pessoa", raiz), coluna: "id_pessoa", opcoes: { onde: [["dt_venda", "=", diaRefined]] } });
+  if (diaRefined)
+    alvos.push({
+      nome: `refined/itens_por_pessoa (dt_venda = ${diaRefined})`,
+      t: tabelaRefined("itens_por_pessoa", raiz),
+      coluna: "id_pessoa",
+      opcoes: { onde: [["dt_venda", "=", diaRefined]] },
+    });
   const linhas: Record<string, string | number | boolean>[] = [];
   for (const a of alvos) {
     const vec = (await a.t.ler({ ...a.opcoes, colunas: [a.coluna] })).tabela.getChild(a.coluna)!;
@@ -350,7 +502,15 @@ export async function conferirPseudonimos(diaRefined?: string, raiz?: string): P
       else if (TOKEN.test(String(v))) tokens++;
       else outros++;
     }
-    linhas.push({ tabela: a.nome, coluna: a.coluna, valores: vec.length, "tokens de 64 hex": tokens, nulos, "fora do padrão": outros, ok: outros === 0 });
+    linhas.push({
+      tabela: a.nome,
+      coluna: a.coluna,
+      valores: vec.length,
+      "tokens de 64 hex": tokens,
+      nulos,
+      "fora do padrão": outros,
+      ok: outros === 0,
+    });
   }
   return linhas;
 }

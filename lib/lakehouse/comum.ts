@@ -17,7 +17,9 @@ export interface OpcoesLakehouse {
 export function normalizarRaiz(raiz: string | undefined): string {
   const r = (raiz ?? "").replace(/^\/+|\/+$/g, "");
   if (r && !r.split("/").every((parte) => /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(parte))) {
-    throw new Error(`Prefixo inválido: '${r}'. Use partes de letras, dígitos, '.', '_' e '-' separadas por '/' (sem '..' nem partes vazias).`);
+    throw new Error(
+      `Prefixo inválido: '${r}'. Use partes de letras, dígitos, '.', '_' e '-' separadas por '/' (sem '..' nem partes vazias).`,
+    );
   }
   return r;
 }
@@ -59,7 +61,9 @@ export function segredoPseudonimo(opcoes: OpcoesLakehouse = {}): string {
 
 export function pseudonimizar(segredo: string, dominio: Dominio, valor: unknown): string | null {
   if (valor === null || valor === undefined) return null;
-  return createHmac("sha256", segredo).update(`${dominio}:${String(valor)}`).digest("hex");
+  return createHmac("sha256", segredo)
+    .update(`${dominio}:${String(valor)}`)
+    .digest("hex");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -103,7 +103,10 @@ async function contarSeExistir(t: TabelaDelta): Promise<number | null> {
 type Leitor = (i: number) => unknown;
 
 /** The columns of a table as key readers (decimal → unscaled bigint, date → days, long → bigint). */
-async function colunas(t: TabelaDelta, nomes: string[]): Promise<{ n: number; ler: Record<string, Leitor>; escala: Record<string, number> }> {
+async function colunas(
+  t: TabelaDelta,
+  nomes: string[],
+): Promise<{ n: number; ler: Record<string, Leitor>; escala: Record<string, number> }> {
   const { tabela: arrowTabela } = await t.ler({ colunas: nomes });
   const ler: Record<string, Leitor> = {};
   const escala: Record<string, number> = {};
@@ -152,7 +155,10 @@ class Fraude {
 
 function grupo<T>(mapa: Map<string | null, T>, chave: string | null, novo: () => T): T {
   let g = mapa.get(chave);
-  if (!g) mapa.set(chave, (g = novo()));
+  if (!g) {
+    g = novo();
+    mapa.set(chave, g);
+  }
   return g;
 }
 
@@ -177,11 +183,21 @@ export async function consultasDoLakehouse(opcoes: Pick<OpcoesLakehouse, "raiz">
   const itensT = tabelaRefined("itens_por_pessoa", raiz);
   const vendasT = tabelaRefined("vendas_diarias", raiz);
   for (const t of [itensT, vendasT]) {
-    if (!(await t.existe())) throw new Error(`A tabela refined não existe em ${t.url}: construa o lakehouse antes (npm run lake -- build).`);
+    if (!(await t.existe()))
+      throw new Error(`A tabela refined não existe em ${t.url}: construa o lakehouse antes (npm run lake -- build).`);
   }
 
   // itens_por_pessoa: one pass feeds every grouping.
-  const it = await colunas(itensT, ["id_pedido", "uf", "categoria", "qtde", "valor_total", "regra_local", "regra_dispositivo", "fraude_rotulada"]);
+  const it = await colunas(itensT, [
+    "id_pedido",
+    "uf",
+    "categoria",
+    "qtde",
+    "valor_total",
+    "regra_local",
+    "regra_dispositivo",
+    "fraude_rotulada",
+  ]);
   const escalaItens = it.escala.valor_total ?? 2;
   const total = new Grupo();
   const porUf = new Map<string | null, Grupo>();
@@ -210,7 +226,15 @@ export async function consultasDoLakehouse(opcoes: Pick<OpcoesLakehouse, "raiz">
   }
 
   // vendas_diarias, re-added per day and in total.
-  const somas = ["pedidos", "itens", "receita", "pedidos_regra_local", "pedidos_regra_dispositivo", "pedidos_alguma_regra", "pedidos_fraude_rotulada"] as const;
+  const somas = [
+    "pedidos",
+    "itens",
+    "receita",
+    "pedidos_regra_local",
+    "pedidos_regra_dispositivo",
+    "pedidos_alguma_regra",
+    "pedidos_fraude_rotulada",
+  ] as const;
   const vd = await colunas(vendasT, ["dt_venda", ...somas]);
   const escalaVendas = vd.escala.receita ?? 2;
   const zero = () => Object.fromEntries(somas.map((s) => [s, 0n])) as Record<(typeof somas)[number], bigint>;
@@ -219,7 +243,10 @@ export async function consultasDoLakehouse(opcoes: Pick<OpcoesLakehouse, "raiz">
   for (let i = 0; i < vd.n; i++) {
     const dia = vd.ler.dt_venda!(i) as number;
     let d = porDia.get(dia);
-    if (!d) porDia.set(dia, (d = zero()));
+    if (!d) {
+      d = zero();
+      porDia.set(dia, d);
+    }
     for (const s of somas) {
       const v = vd.ler[s]!(i);
       const x = typeof v === "bigint" ? v : typeof v === "number" ? BigInt(v) : 0n;

@@ -54,7 +54,11 @@ const centavos = (v: unknown) => Math.round(Number(v) * 100);
 
 function contar(c: Contagem, l: Linha, agora: number): void {
   c.linhas++;
-  if (!HEX64.test(String(l.id_pessoa)) || [l.produto, l.categoria, l.dispositivo, l.geohash].some((v) => typeof v === "string" && CPF_OU_TELEFONE.test(v))) c.pii++;
+  if (
+    !HEX64.test(String(l.id_pessoa)) ||
+    [l.produto, l.categoria, l.dispositivo, l.geohash].some((v) => typeof v === "string" && CPF_OU_TELEFONE.test(v))
+  )
+    c.pii++;
   if (l.uf === null || !UFS_VALIDAS.has(l.uf as string)) c.ufInvalida++;
   if (centavos(l.valor_total) !== centavos(l.valor_unit) * (l.qtde as number)) c.itemDivergente++;
   const ts = (l.ts_venda as Date).getTime();
@@ -70,10 +74,25 @@ function verificacoes(c: Contagem): Verificacao[] {
   const n = c.pedidos.size;
   const taxa = n ? c.fraudes / n : 0;
   return [
-    { nome: "sem dado pessoal em claro", ok: c.pii === 0, valor: `${c.pii} linha(s) com id_pessoa fora do formato de pseudônimo ou número de CPF/telefone`, esperado: "0" },
-    { nome: "UF conhecida", ok: c.ufInvalida === 0, valor: `${c.ufInvalida} linha(s) sem UF válida`, esperado: "0 (27 UFs ou 'fora do Brasil')" },
+    {
+      nome: "sem dado pessoal em claro",
+      ok: c.pii === 0,
+      valor: `${c.pii} linha(s) com id_pessoa fora do formato de pseudônimo ou número de CPF/telefone`,
+      esperado: "0",
+    },
+    {
+      nome: "UF conhecida",
+      ok: c.ufInvalida === 0,
+      valor: `${c.ufInvalida} linha(s) sem UF válida`,
+      esperado: "0 (27 UFs ou 'fora do Brasil')",
+    },
     { nome: "item = qtde × valor_unit", ok: c.itemDivergente === 0, valor: `${c.itemDivergente} item(ns) divergente(s)`, esperado: "0" },
-    { nome: "data de venda possível", ok: c.dataImpossivel === 0, valor: `${c.dataImpossivel} linha(s) fora de 2000-01-01 … amanhã`, esperado: "0" },
+    {
+      nome: "data de venda possível",
+      ok: c.dataImpossivel === 0,
+      valor: `${c.dataImpossivel} linha(s) fora de 2000-01-01 … amanhã`,
+      esperado: "0",
+    },
     {
       nome: "taxa de fraude (regras) plausível",
       ok: n === 0 || taxaCompativel(c.fraudes, n),

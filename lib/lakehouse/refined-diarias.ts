@@ -29,7 +29,10 @@ function agrupar(t: arrow.Table): Map<string, Grupo> {
   for (let i = 0; i < t.numRows; i++) {
     const k = chaveDiaUf(diaDe(dtsArr[i]!), (ufs!.get(i) as string | null) ?? "?");
     let g = grupos.get(k);
-    if (!g) grupos.set(k, (g = { pedidos: new Set(), itens: 0, centavos: 0, local: 0, dispositivo: 0, alguma: 0, rotulada: 0 }));
+    if (!g) {
+      g = { pedidos: new Set(), itens: 0, centavos: 0, local: 0, dispositivo: 0, alguma: 0, rotulada: 0 };
+      grupos.set(k, g);
+    }
     g.itens++;
     g.centavos += centavosArrow(valoresArr, i);
     if (g.pedidos.has(idsArr[i]!)) continue;
@@ -61,7 +64,13 @@ function linhaDiaria(k: string, g: Grupo, refinadoEm: Date): Linha {
 }
 
 /** Recomputes vendas_diarias for the days touched, from itens_por_pessoa; writes only what differs. */
-export async function atualizarDiarias(tItens: TabelaDelta, tDiarias: TabelaDelta, dias: Set<string>, refinadoEm: Date, criada: boolean): Promise<ResultadoRefinedTabela> {
+export async function atualizarDiarias(
+  tItens: TabelaDelta,
+  tDiarias: TabelaDelta,
+  dias: Set<string>,
+  refinadoEm: Date,
+  criada: boolean,
+): Promise<ResultadoRefinedTabela> {
   const res = resultadoVazio(tDiarias, "vendas_diarias", (await tDiarias.instantaneo()).versao, criada);
   if (dias.size === 0) return res;
   const lista = [...dias].sort();
@@ -69,9 +78,12 @@ export async function atualizarDiarias(tItens: TabelaDelta, tDiarias: TabelaDelt
   const novas = new Map<string, Linha>();
   for (const [k, g] of agrupar(t)) novas.set(k, linhaDiaria(k, g, refinadoEm));
   const atuais = (await tDiarias.instantaneo()).arquivos.size ? await tDiarias.linhas({ onde: [["dt_venda", "in", lista]] }) : [];
-  const chaveDe = (l: Linha) => chaveDiaUf(typeof l.dt_venda === "string" ? l.dt_venda : (l.dt_venda as Date).toISOString().slice(0, 10), l.uf as string);
+  const chaveDe = (l: Linha) =>
+    chaveDiaUf(typeof l.dt_venda === "string" ? l.dt_venda : (l.dt_venda as Date).toISOString().slice(0, 10), l.uf as string);
   const porChave = new Map(atuais.map((l) => [chaveDe(l), l]));
-  const upserts = [...novas].filter(([k, l]) => !porChave.has(k) || assinatura(l, CAMPOS_DIARIA) !== assinatura(porChave.get(k)!, CAMPOS_DIARIA)).map(([, l]) => l);
+  const upserts = [...novas]
+    .filter(([k, l]) => !porChave.has(k) || assinatura(l, CAMPOS_DIARIA) !== assinatura(porChave.get(k)!, CAMPOS_DIARIA))
+    .map(([, l]) => l);
   const exclusoes = atuais.filter((l) => !novas.has(chaveDe(l))).map((l) => ({ dt_venda: l.dt_venda, uf: l.uf }));
   await gravar(tDiarias, res, ["dt_venda", "uf"], upserts.length ? upserts : undefined, exclusoes);
   return res;

@@ -73,10 +73,22 @@ export interface ColunasItens {
 async function lerPedidos(f: Fontes, raiz: string | undefined): Promise<void> {
   const ped = await colunas(tabelaTrusted("pedidos", raiz), ["id", "id_pessoa", "dt_venda", "valor_total", "_promovido_em"]);
   if (!ped) return;
-  const [ids, pessoas, ts, valores, marcas] = ped as [ArrayLike<bigint>, ArrayLike<string>, ArrayLike<bigint>, ArrayLike<number>, ArrayLike<bigint>];
+  const [ids, pessoas, ts, valores, marcas] = ped as [
+    ArrayLike<bigint>,
+    ArrayLike<string>,
+    ArrayLike<bigint>,
+    ArrayLike<number>,
+    ArrayLike<bigint>,
+  ];
   for (let i = 0; i < ids.length; i++) {
     const id = Number(ids[i]);
-    f.pedidos.set(id, { idPessoa: pessoas[i]!, instante: Number(ts[i]), tsVenda: msDe(ts[i]), centavos: centavosArrow(valores, i), marca: msDe(marcas[i]) });
+    f.pedidos.set(id, {
+      idPessoa: pessoas[i]!,
+      instante: Number(ts[i]),
+      tsVenda: msDe(ts[i]),
+      centavos: centavosArrow(valores, i),
+      marca: msDe(marcas[i]),
+    });
     const l = f.pedidosDaPessoa.get(pessoas[i]!);
     if (l) l.push(id);
     else f.pedidosDaPessoa.set(pessoas[i]!, [id]);
@@ -86,22 +98,42 @@ async function lerPedidos(f: Fontes, raiz: string | undefined): Promise<void> {
 async function lerAuditoria(f: Fontes, raiz: string | undefined): Promise<void> {
   const aud = await colunas(tabelaTrusted("auditoria_pedidos", raiz), ["id_pedido", "dispositivo", "geohash", "uf", "_promovido_em"]);
   if (!aud) return;
-  const [ids, disp, gh, uf, marcas] = aud as [ArrayLike<bigint>, ArrayLike<string | null>, ArrayLike<string | null>, ArrayLike<string | null>, ArrayLike<bigint>];
-  for (let i = 0; i < ids.length; i++) f.auditoria.set(Number(ids[i]), { dispositivo: disp[i] ?? null, geohash: gh[i] ?? null, uf: uf[i] ?? null, marca: msDe(marcas[i]) });
+  const [ids, disp, gh, uf, marcas] = aud as [
+    ArrayLike<bigint>,
+    ArrayLike<string | null>,
+    ArrayLike<string | null>,
+    ArrayLike<string | null>,
+    ArrayLike<bigint>,
+  ];
+  for (let i = 0; i < ids.length; i++)
+    f.auditoria.set(Number(ids[i]), { dispositivo: disp[i] ?? null, geohash: gh[i] ?? null, uf: uf[i] ?? null, marca: msDe(marcas[i]) });
 }
 
 async function lerPessoas(f: Fontes, raiz: string | undefined): Promise<void> {
   const pes = await colunas(tabelaTrusted("pessoas", raiz), ["id", "sexo", "dt_nasc", "_promovido_em"]);
   if (!pes) return;
   const [ids, sexo, nasc, marcas] = pes as [ArrayLike<string>, ArrayLike<string | null>, ArrayLike<number | null>, ArrayLike<bigint>];
-  for (let i = 0; i < ids.length; i++) f.pessoas.set(ids[i]!, { sexo: sexo[i] ?? null, nascimento: nasc[i] ?? null, marca: msDe(marcas[i]) });
+  for (let i = 0; i < ids.length; i++)
+    f.pessoas.set(ids[i]!, { sexo: sexo[i] ?? null, nascimento: nasc[i] ?? null, marca: msDe(marcas[i]) });
 }
 
 async function lerCatalogo(f: Fontes, raiz: string | undefined): Promise<void> {
   const prod = await colunas(tabelaTrusted("produtos", raiz), ["id", "id_categoria", "descricao", "valor_unit", "_promovido_em"]);
   if (prod) {
-    const [ids, cats, desc, valores, marcas] = prod as [ArrayLike<number>, ArrayLike<number | null>, ArrayLike<string | null>, ArrayLike<number>, ArrayLike<bigint>];
-    for (let i = 0; i < ids.length; i++) f.produtos.set(ids[i]!, { idCategoria: cats[i] ?? null, descricao: desc[i] ?? null, centavos: centavosArrow(valores, i), marca: msDe(marcas[i]) });
+    const [ids, cats, desc, valores, marcas] = prod as [
+      ArrayLike<number>,
+      ArrayLike<number | null>,
+      ArrayLike<string | null>,
+      ArrayLike<number>,
+      ArrayLike<bigint>,
+    ];
+    for (let i = 0; i < ids.length; i++)
+      f.produtos.set(ids[i]!, {
+        idCategoria: cats[i] ?? null,
+        descricao: desc[i] ?? null,
+        centavos: centavosArrow(valores, i),
+        marca: msDe(marcas[i]),
+      });
   }
   const cat = await colunas(tabelaTrusted("categorias", raiz), ["id", "descricao", "_promovido_em"]);
   if (cat) {
@@ -129,7 +161,15 @@ async function lerRotulos(f: Fontes, raiz: string | undefined): Promise<void> {
 
 /** Every source of refined but the items, keyed for lookups. */
 export async function lerFontes(raiz: string | undefined): Promise<Fontes> {
-  const f: Fontes = { pedidos: new Map(), pedidosDaPessoa: new Map(), auditoria: new Map(), pessoas: new Map(), produtos: new Map(), categorias: new Map(), rotulos: new Map() };
+  const f: Fontes = {
+    pedidos: new Map(),
+    pedidosDaPessoa: new Map(),
+    auditoria: new Map(),
+    pessoas: new Map(),
+    produtos: new Map(),
+    categorias: new Map(),
+    rotulos: new Map(),
+  };
   await lerPedidos(f, raiz);
   await lerAuditoria(f, raiz);
   await lerPessoas(f, raiz);
@@ -140,6 +180,12 @@ export async function lerFontes(raiz: string | undefined): Promise<Fontes> {
 
 export async function lerItens(raiz: string | undefined): Promise<ColunasItens> {
   const c = await colunas(tabelaTrusted("itens_pedidos", raiz), ["id_pedido", "id_produto", "qtde", "valor_total", "_promovido_em"]);
-  const [pedido, produto, qtde, valor, marca] = (c ?? [[], [], [], [], []]) as [ArrayLike<bigint>, ArrayLike<number>, ArrayLike<number>, ArrayLike<number>, ArrayLike<bigint>];
+  const [pedido, produto, qtde, valor, marca] = (c ?? [[], [], [], [], []]) as [
+    ArrayLike<bigint>,
+    ArrayLike<number>,
+    ArrayLike<number>,
+    ArrayLike<number>,
+    ArrayLike<bigint>,
+  ];
   return { pedido, produto, qtde, valor, marca };
 }

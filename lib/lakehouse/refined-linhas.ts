@@ -88,7 +88,13 @@ function idadeEm(nascimentoMs: number, ts: number): number {
 export const chaveItem = (idPedido: number, idProduto: number) => idPedido * 4096 + idProduto;
 
 /** The refined row of item i, or undefined while its audit row, person or product is missing. */
-export function linhaDoItem(f: Fontes, itens: ColunasItens, i: number, novosDispositivos: Set<number>, refinadoEm: Date): Linha | undefined {
+export function linhaDoItem(
+  f: Fontes,
+  itens: ColunasItens,
+  i: number,
+  novosDispositivos: Set<number>,
+  refinadoEm: Date,
+): Linha | undefined {
   const idPedido = Number(itens.pedido[i]);
   const p = f.pedidos.get(idPedido)!;
   const a = f.auditoria.get(idPedido);
@@ -119,7 +125,17 @@ export function linhaDoItem(f: Fontes, itens: ColunasItens, i: number, novosDisp
     regra_local: !(a.uf !== null && (UFS_PERMITIDAS as readonly string[]).includes(a.uf)),
     regra_dispositivo: novosDispositivos.has(idPedido),
     fraude_rotulada: rotulo?.fraude ?? null,
-    _marca: new Date(Math.max(msDe(itens.marca[i]), p.marca, a.marca, pessoa.marca, produto.marca, categoria?.marca ?? -Infinity, rotulo?.marca ?? -Infinity)),
+    _marca: new Date(
+      Math.max(
+        msDe(itens.marca[i]),
+        p.marca,
+        a.marca,
+        pessoa.marca,
+        produto.marca,
+        categoria?.marca ?? -Infinity,
+        rotulo?.marca ?? -Infinity,
+      ),
+    ),
     _refinado_em: refinadoEm,
   };
 }

@@ -80,7 +80,8 @@ export async function garantirTabelasRefined(raiz: string | undefined): Promise<
     esquema: ESQUEMA_ITENS_POR_PESSOA,
     particionarPor: ["dt_venda"],
     nome: "refined_itens_por_pessoa",
-    descricao: "Um item de pedido por linha com a pessoa (pseudonimizada), produto, local, dispositivo, as duas regras de fraude e o rótulo.",
+    descricao:
+      "Um item de pedido por linha com a pessoa (pseudonimizada), produto, local, dispositivo, as duas regras de fraude e o rótulo.",
     seExistir: "ignorar",
   });
   await diarias.criar({
@@ -120,7 +121,13 @@ export function resultadoVazio(t: TabelaDelta, nome: string, versao: number, cri
 }
 
 /** Upserts then deletes by key (two MERGEs: a rerun after a failure between them fixes the rest). */
-export async function gravar(t: TabelaDelta, res: ResultadoRefinedTabela, chaves: string[], upserts: Dados | undefined, exclusoes: Linha[]): Promise<void> {
+export async function gravar(
+  t: TabelaDelta,
+  res: ResultadoRefinedTabela,
+  chaves: string[],
+  upserts: Dados | undefined,
+  exclusoes: Linha[],
+): Promise<void> {
   if (upserts) {
     const r = await t.mesclar(upserts, { chaves, quandoCorresponder: "atualizar", quandoNaoCorresponder: "inserir" });
     res.inseridas = r.linhasInseridas;

@@ -24,7 +24,16 @@ import { ErroPortao, novoPortao, type Portao, type RelatorioPortao } from "./por
 import { atualizarDiarias } from "./refined-diarias";
 import { colunas, diaDe, lerFontes, lerItens, type ColunasItens, type Fontes } from "./refined-fontes";
 import { chaveItem, itensPorPedido, linhaDoItem, pedidosARecalcular, pedidosRetidos, pessoasTocadas } from "./refined-linhas";
-import { assinatura, CAMPOS_ITEM, garantirTabelasRefined, gravar, marcaDagua, resultadoVazio, tabelaRefined, type ResultadoRefinedTabela } from "./refined-tabelas";
+import {
+  assinatura,
+  CAMPOS_ITEM,
+  garantirTabelasRefined,
+  gravar,
+  marcaDagua,
+  resultadoVazio,
+  tabelaRefined,
+  type ResultadoRefinedTabela,
+} from "./refined-tabelas";
 
 /** Orders computed and compared per batch (bounded memory on a first build over millions of items). */
 const PEDIDOS_POR_LOTE = 50_000;
@@ -110,7 +119,14 @@ async function compararLote(r: Recalculo, lote: number[]): Promise<{ upserts: Li
   const comGuardadas = lote.filter((id) => a.diasGuardados.has(id));
   const dias = [...new Set(comGuardadas.flatMap((id) => [...a.diasGuardados.get(id)!]))];
   // By id list, not range: historical orders of one id range spread over every day.
-  const guardadas = comGuardadas.length ? await r.tItens.linhas({ onde: [["dt_venda", "in", dias], ["id_pedido", "in", comGuardadas.map(BigInt)]] }) : [];
+  const guardadas = comGuardadas.length
+    ? await r.tItens.linhas({
+        onde: [
+          ["dt_venda", "in", dias],
+          ["id_pedido", "in", comGuardadas.map(BigInt)],
+        ],
+      })
+    : [];
   const noLote = new Set(comGuardadas);
   const upserts: Linha[] = [];
   for (const atual of guardadas) {
@@ -137,7 +153,11 @@ async function compararLote(r: Recalculo, lote: number[]): Promise<{ upserts: Li
  * Every order to recompute, in batches: what differs is kept as Arrow (compact) and fed to the
  * gate. Nothing is written here: the caller writes only once the gate has seen every row.
  */
-async function recalcularEmLotes(r: Recalculo, esquema: Parameters<typeof conformar>[1], porta: Portao): Promise<{ novas: arrow.Table[]; aEscrever: number; aguardando: number }> {
+async function recalcularEmLotes(
+  r: Recalculo,
+  esquema: Parameters<typeof conformar>[1],
+  porta: Portao,
+): Promise<{ novas: arrow.Table[]; aEscrever: number; aguardando: number }> {
   const ordem = [...r.itensDoPedido.keys()].sort((a, b) => a - b);
   const novas: arrow.Table[] = [];
   let aEscrever = 0;
@@ -159,13 +179,17 @@ export async function construirRefined(opcoes: OpcoesRefined = {}): Promise<Resu
   const agora = opcoes.agora ?? new Date();
   const marca = await marcaDagua(tItens);
   const f = await lerFontes(raiz);
-  aoProgredir?.(`refined: ${f.pedidos.size} pedidos em trusted, marca d'água ${Number.isFinite(marca) ? new Date(marca).toISOString() : "(vazia)"}`);
+  aoProgredir?.(
+    `refined: ${f.pedidos.size} pedidos em trusted, marca d'água ${Number.isFinite(marca) ? new Date(marca).toISOString() : "(vazia)"}`,
+  );
 
   // Touched since the watermark → people → all their orders; the incomplete ones wait.
   const itens = await lerItens(raiz);
   const { pessoas, catalogoMudou } = pessoasTocadas(f, itens, marca);
   const { candidatos, novosDispositivos } = pedidosARecalcular(f, pessoas);
-  aoProgredir?.(`refined: ${pessoas.size} pessoa(s) com mudança desde a marca d'água, ${candidatos.size} pedido(s) a recalcular${catalogoMudou ? " (o catálogo mudou: todos)" : ""}`);
+  aoProgredir?.(
+    `refined: ${pessoas.size} pessoa(s) com mudança desde a marca d'água, ${candidatos.size} pedido(s) a recalcular${catalogoMudou ? " (o catálogo mudou: todos)" : ""}`,
+  );
   const retidos = pedidosRetidos(f, itens, candidatos);
   const itensDoPedido = itensPorPedido(itens, candidatos, retidos);
 
@@ -179,8 +203,21 @@ export async function construirRefined(opcoes: OpcoesRefined = {}): Promise<Resu
 
   const resItens = resultadoVazio(tItens, "itens_por_pessoa", instItens.versao, criadas.has("itens_por_pessoa"));
   const { exclusoes, diasTocados } = armazenado;
-  await gravar(tItens, resItens, ["dt_venda", "id_pedido", "id_produto"], novas.length ? novas[0]!.concat(...novas.slice(1)) : undefined, exclusoes);
+  await gravar(
+    tItens,
+    resItens,
+    ["dt_venda", "id_pedido", "id_produto"],
+    novas.length ? novas[0]!.concat(...novas.slice(1)) : undefined,
+    exclusoes,
+  );
   aoProgredir?.(`refined/itens_por_pessoa: ${aEscrever} gravadas, ${exclusoes.length} excluídas, ${aguardando} aguardando`);
   const diarias = await atualizarDiarias(tItens, tabelaRefined("vendas_diarias", raiz), diasTocados, agora, criadas.has("vendas_diarias"));
-  return { pedidosRecalculados: candidatos.size, itensAguardando: aguardando, pedidosRetidos: retidos.size, itens: resItens, diarias, portao: relatorio };
+  return {
+    pedidosRecalculados: candidatos.size,
+    itensAguardando: aguardando,
+    pedidosRetidos: retidos.size,
+    itens: resItens,
+    diarias,
+    portao: relatorio,
+  };
 }

@@ -129,7 +129,8 @@ export function centavos(v: unknown): bigint | undefined {
   return m[1] ? -c : c;
 }
 
-const fmtCentavos = (c: bigint) => `${c < 0n ? "-" : ""}${(c < 0n ? -c : c) / 100n}.${((c < 0n ? -c : c) % 100n).toString().padStart(2, "0")}`;
+const fmtCentavos = (c: bigint) =>
+  `${c < 0n ? "-" : ""}${(c < 0n ? -c : c) / 100n}.${((c < 0n ? -c : c) % 100n).toString().padStart(2, "0")}`;
 
 interface Contexto {
   agora: number;
@@ -152,22 +153,28 @@ export function verificar(nome: TabelaOltp, r: Record<string, unknown>, ctx: Con
   }
   if (nome === "pessoas") {
     const t = instante(r.dt_nasc);
-    if (t === undefined || t < Date.UTC(1900, 0, 1) || t > ctx.agora) return { regra: "data impossível", motivo: `dt_nasc=${String(r.dt_nasc)} fora de 1900-01-01 … hoje` };
+    if (t === undefined || t < Date.UTC(1900, 0, 1) || t > ctx.agora)
+      return { regra: "data impossível", motivo: `dt_nasc=${String(r.dt_nasc)} fora de 1900-01-01 … hoje` };
   }
   if (nome === "pedidos") {
     const t = instante(r.dt_venda);
-    if (t === undefined || t < Date.UTC(2000, 0, 1) || t > futuro) return { regra: "data impossível", motivo: `dt_venda=${String(r.dt_venda)} fora de 2000-01-01 … amanhã` };
+    if (t === undefined || t < Date.UTC(2000, 0, 1) || t > futuro)
+      return { regra: "data impossível", motivo: `dt_venda=${String(r.dt_venda)} fora de 2000-01-01 … amanhã` };
     const v = centavos(r.valor_total);
     if (v === undefined || v < 0n) return { regra: "valor inválido", motivo: `valor_total=${String(r.valor_total)} não é um valor ≥ 0` };
   }
   if (nome === "itens_pedidos") {
     const q = r.qtde;
-    if (typeof q !== "number" || !Number.isInteger(q) || q <= 0) return { regra: "valor inválido", motivo: `qtde=${String(q)} não é um inteiro > 0` };
+    if (typeof q !== "number" || !Number.isInteger(q) || q <= 0)
+      return { regra: "valor inválido", motivo: `qtde=${String(q)} não é um inteiro > 0` };
     const v = centavos(r.valor_total);
     if (v === undefined || v < 0n) return { regra: "valor inválido", motivo: `valor_total=${String(r.valor_total)} não é um valor ≥ 0` };
     const preco = ctx.precos.get(Number(r.id_produto));
     if (preco !== undefined && v !== preco * BigInt(q)) {
-      return { regra: "total não confere", motivo: `valor_total=${fmtCentavos(v)} ≠ qtde × valor_unit = ${q} × ${fmtCentavos(preco)} = ${fmtCentavos(preco * BigInt(q))}` };
+      return {
+        regra: "total não confere",
+        motivo: `valor_total=${fmtCentavos(v)} ≠ qtde × valor_unit = ${q} × ${fmtCentavos(preco)} = ${fmtCentavos(preco * BigInt(q))}`,
+      };
     }
   }
   if (nome === "auditoria_pedidos") {
@@ -263,24 +270,42 @@ async function promoverTabela(nome: TabelaOltp, opcoes: OpcoesTrusted, segredo: 
   const raw = tabelaRawCdc(nome, opcoes.raiz);
   const destino = tabelaTrusted(nome, opcoes.raiz);
   const quarentena = tabelaQuarentena(opcoes.raiz);
-  const res: ResultadoTrustedTabela = { tabela: nome, url: destino.url, eventos: 0, inseridas: 0, atualizadas: 0, excluidas: 0, quarentena: 0, commits: 0, versao: (await destino.instantaneo()).versao };
+  const res: ResultadoTrustedTabela = {
+    tabela: nome,
+    url: destino.url,
+    eventos: 0,
+    inseridas: 0,
+    atualizadas: 0,
+    excluidas: 0,
+    quarentena: 0,
+    commits: 0,
+    versao: (await destino.instantaneo()).versao,
+  };
   if (!(await raw.existe())) return res;
   const w = await marcas(destino);
   // Partitions of the topic (recorded when the raw table was created); one with no row in
   // trusted yet starts from -1.
-  const particoes = Object.keys(JSON.parse((await raw.instantaneo()).metadata.configuration["liga.cdc.posicaoInicial"] ?? "{}") as object).map(Number);
+  const particoes = Object.keys(
+    JSON.parse((await raw.instantaneo()).metadata.configuration["liga.cdc.posicaoInicial"] ?? "{}") as object,
+  ).map(Number);
+  // biome-ignore lint/complexity/useMathMinMax: bigint offsets; Math.min takes numbers only
   const minimo = particoes.length && particoes.every((p) => w.has(p)) ? [...w.values()].reduce((a, b) => (b < a ? b : a)) : -1n;
   const depois = (p: number, o: bigint) => o > (w.get(p) ?? -1n);
   // Offsets waiting, read in slices of `lote` events (payloads are large) and folded into the
   // last event per key; written (quarantine append, upsert MERGE, delete MERGE) every
   // CHAVES_POR_MERGE keys and at the end.
-  const [ps, os] = (await lerColunas(raw, ["kafka_particao", "kafka_offset"], [["kafka_offset", ">", minimo]])) as [ArrayLike<number>, ArrayLike<bigint>];
+  const [ps, os] = (await lerColunas(raw, ["kafka_particao", "kafka_offset"], [["kafka_offset", ">", minimo]])) as [
+    ArrayLike<number>,
+    ArrayLike<bigint>,
+  ];
   const pendentes: bigint[] = [];
   for (let i = 0; i < ps.length; i++) if (depois(ps[i]!, os[i]!)) pendentes.push(os[i]!);
   pendentes.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (pendentes.length === 0) return res;
   const jaEmQuarentena = new Set(
-    (await quarentena.linhas({ colunas: ["kafka_particao", "kafka_offset"], onde: [["tabela", "=", nome]] })).map((l) => `${l.kafka_particao}:${l.kafka_offset}`),
+    (await quarentena.linhas({ colunas: ["kafka_particao", "kafka_offset"], onde: [["tabela", "=", nome]] })).map(
+      (l) => `${l.kafka_particao}:${l.kafka_offset}`,
+    ),
   );
   const acumulado: Acumulado = { nome, def, segredo, ctx, jaEmQuarentena, ultimos: new Map(), quarentena: [], agora: new Date() };
   const lote = opcoes.lote ?? 50_000;
@@ -288,9 +313,22 @@ async function promoverTabela(nome: TabelaOltp, opcoes: OpcoesTrusted, segredo: 
   for (let i = 0; i < pendentes.length; i += lote) {
     const hi = pendentes[Math.min(i + lote, pendentes.length) - 1]!;
     const linhas = (
-      await raw.linhas({ colunas: ["kafka_particao", "kafka_offset", "kafka_chave", "payload"], onde: [["kafka_offset", ">", lo], ["kafka_offset", "<=", hi]] })
+      await raw.linhas({
+        colunas: ["kafka_particao", "kafka_offset", "kafka_chave", "payload"],
+        onde: [
+          ["kafka_offset", ">", lo],
+          ["kafka_offset", "<=", hi],
+        ],
+      })
     )
-      .map((l): EventoRaw => ({ particao: l.kafka_particao as number, offset: l.kafka_offset as bigint, chave: l.kafka_chave as string | null, payload: l.payload as string | null }))
+      .map(
+        (l): EventoRaw => ({
+          particao: l.kafka_particao as number,
+          offset: l.kafka_offset as bigint,
+          chave: l.kafka_chave as string | null,
+          payload: l.payload as string | null,
+        }),
+      )
       .filter((e) => depois(e.particao, e.offset))
       .sort((a, b) => a.particao - b.particao || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
     lo = hi;
@@ -329,7 +367,15 @@ interface Acumulado {
   agora: Date;
 }
 
-function paraQuarentena(x: Acumulado, particao: number, offset: bigint, falha: Falha, chave: Record<string, unknown> | null, dados: Record<string, unknown> | null, op: string | null): void {
+function paraQuarentena(
+  x: Acumulado,
+  particao: number,
+  offset: bigint,
+  falha: Falha,
+  chave: Record<string, unknown> | null,
+  dados: Record<string, unknown> | null,
+  op: string | null,
+): void {
   const k = `${particao}:${offset}`;
   if (x.jaEmQuarentena.has(k)) return;
   x.jaEmQuarentena.add(k);
@@ -355,7 +401,15 @@ function acumular(eventos: EventoRaw[], x: Acumulado): void {
     try {
       ev = decodificar<Record<string, unknown>>(e.payload);
     } catch (err) {
-      paraQuarentena(x, e.particao, e.offset, { regra: "valor inválido", motivo: `mensagem ilegível: ${(err as Error).message.slice(0, 200)}` }, null, null, null);
+      paraQuarentena(
+        x,
+        e.particao,
+        e.offset,
+        { regra: "valor inválido", motivo: `mensagem ilegível: ${(err as Error).message.slice(0, 200)}` },
+        null,
+        null,
+        null,
+      );
       continue;
     }
     if (!ev || ev.op === "t") continue; // truncates are skipped by the connector's default config
@@ -363,7 +417,15 @@ function acumular(eventos: EventoRaw[], x: Acumulado): void {
     const linha = linhaTrusted(x.nome, bruta, x.segredo);
     const chave = Object.fromEntries(def.chaves.map((c) => [c, linha[c]]));
     if (def.chaves.some((c) => bruta[c] === null || bruta[c] === undefined)) {
-      paraQuarentena(x, e.particao, e.offset, { regra: "chave nula", motivo: `a coluna ${def.chaves.find((c) => bruta[c] == null)} (chave) está nula` }, chave, ev.op === "d" ? null : linha, ev.op);
+      paraQuarentena(
+        x,
+        e.particao,
+        e.offset,
+        { regra: "chave nula", motivo: `a coluna ${def.chaves.find((c) => bruta[c] == null)} (chave) está nula` },
+        chave,
+        ev.op === "d" ? null : linha,
+        ev.op,
+      );
       continue;
     }
     const k = jsonSeguro(def.chaves.map((c) => chave[c]));
@@ -397,7 +459,14 @@ async function aplicar(x: Acumulado, alvo: { destino: TabelaDelta; quarentena: T
       exclusoes.push(u.chave);
       continue;
     }
-    upserts.push({ ...u.linha, _kafka_particao: u.particao, _kafka_offset: u.offset, _op: u.op, _ts_evento: new Date(u.tsMs), _promovido_em: x.agora });
+    upserts.push({
+      ...u.linha,
+      _kafka_particao: u.particao,
+      _kafka_offset: u.offset,
+      _op: u.op,
+      _ts_evento: new Date(u.tsMs),
+      _promovido_em: x.agora,
+    });
   }
   const { destino, quarentena, res } = alvo;
   const quarentenaNova = x.quarentena;

@@ -48,7 +48,10 @@ export async function estadoDasTabelas(tabelas: readonly TabelaDelta[]): Promise
   for (const t of tabelas) {
     const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(t.url);
     if (!m) throw new Error(`not an s3:// table: ${t.url}`);
-    out[t.url] = { versao: (await t.existe()) ? (await t.instantaneo()).versao : -1, objetos: await objetosSob(m[1]!, `${m[2]!.replace(/\/$/, "")}/`) };
+    out[t.url] = {
+      versao: (await t.existe()) ? (await t.instantaneo()).versao : -1,
+      objetos: await objetosSob(m[1]!, `${m[2]!.replace(/\/$/, "")}/`),
+    };
   }
   return out;
 }

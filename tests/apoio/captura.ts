@@ -2,7 +2,14 @@
 // user and the Debezium connector registered (idempotent), and a way to wait until the changes a
 // test made have all been published to Kafka.
 import { before } from "node:test";
-import { TABELAS_CAPTURADAS, esperarPublicacao, posicoesFinais, prepararCaptura, registrarConector, topicoDaTabela } from "../../lib/cdc/index";
+import {
+  TABELAS_CAPTURADAS,
+  esperarPublicacao,
+  posicoesFinais,
+  prepararCaptura,
+  registrarConector,
+  topicoDaTabela,
+} from "../../lib/cdc/index";
 
 /** Registers a before() hook of the calling file or suite that makes the capture ready. */
 export function capturaPronta(): void {

@@ -24,7 +24,11 @@ export async function carregarDw(): Promise<void> {
 /** Builds the marts when any of `modelos` is missing from the DW, then checks they all exist. */
 export async function garantirMarts(modelos: readonly string[]): Promise<void> {
   const faltando = async () =>
-    (await query<{ modelo: string }>("dw", "SELECT m AS modelo FROM unnest($1::text[]) AS m WHERE to_regclass('marts.' || m) IS NULL", [modelos])).map((r) => r.modelo);
+    (
+      await query<{ modelo: string }>("dw", "SELECT m AS modelo FROM unnest($1::text[]) AS m WHERE to_regclass('marts.' || m) IS NULL", [
+        modelos,
+      ])
+    ).map((r) => r.modelo);
   if ((await faltando()).length) await carregarDw();
   assert.deepEqual(await faltando(), [], "the marts this test reads are still missing after dbt snapshot + run");
 }

@@ -20,7 +20,10 @@ export async function esperarAte<T>(sondar: () => T | Promise<T>, pronto: (valor
   for (;;) {
     const valor = await sondar();
     if (pronto(valor)) return valor;
-    if (Date.now() >= prazo) throw new Error(`Timed out after ${o.timeoutMs} ms waiting for ${o.descricao}${o.descrever ? `; last seen: ${o.descrever(valor)}` : ""}`);
+    if (Date.now() >= prazo)
+      throw new Error(
+        `Timed out after ${o.timeoutMs} ms waiting for ${o.descricao}${o.descrever ? `; last seen: ${o.descrever(valor)}` : ""}`,
+      );
     await pausa(o.intervaloMs ?? 200);
   }
 }

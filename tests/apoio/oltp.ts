@@ -23,7 +23,9 @@ export class DadosDeTeste {
   async remover(): Promise<void> {
     if (this.pedidos.length) await query("oltp", "DELETE FROM pedidos WHERE id = ANY($1)", [this.pedidos]).catch(() => undefined);
     if (this.pessoas.length) {
-      await query("oltp", "DELETE FROM pessoas p WHERE id = ANY($1) AND NOT EXISTS (SELECT 1 FROM pedidos WHERE id_pessoa = p.id)", [this.pessoas]).catch(() => undefined);
+      await query("oltp", "DELETE FROM pessoas p WHERE id = ANY($1) AND NOT EXISTS (SELECT 1 FROM pedidos WHERE id_pessoa = p.id)", [
+        this.pessoas,
+      ]).catch(() => undefined);
     }
   }
 }

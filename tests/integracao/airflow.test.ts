@@ -17,7 +17,12 @@ let install: AirflowInstall;
 /** Runs `airflow <args>` (or, with python set, the venv's python) in the kit's Airflow environment. */
 async function airflowOk(args: string[], opts: { timeoutMs?: number; python?: boolean } = {}): Promise<string> {
   const { cmd, args: argv, env } = airflowCommand({ install, repoRoot: cfg.root, port: cfg.airflow.port, args });
-  const r = await capture(opts.python ? install.python : cmd, argv, { env, replaceEnv: true, cwd: cfg.root, timeoutMs: opts.timeoutMs ?? 120_000 });
+  const r = await capture(opts.python ? install.python : cmd, argv, {
+    env,
+    replaceEnv: true,
+    cwd: cfg.root,
+    timeoutMs: opts.timeoutMs ?? 120_000,
+  });
   const what = `${opts.python ? "python" : "airflow"} ${args.join(" ")}`;
   assert.equal(r.code, 0, `${what} exited ${r.code ?? r.signal}${r.timedOut ? " (timed out)" : ""}:\n${tail(r.output, 60)}`);
   return r.stdout;
@@ -57,7 +62,9 @@ describe("native Airflow", () => {
   });
 
   test("the DAG folder parses without import errors and holds the pipeline", async () => {
-    const errors = jsonOutput<{ filepath: string; error: string }[]>(await airflowOk(["dags", "list-import-errors", "--local", "-o", "json"]));
+    const errors = jsonOutput<{ filepath: string; error: string }[]>(
+      await airflowOk(["dags", "list-import-errors", "--local", "-o", "json"]),
+    );
     assert.deepEqual(errors, [], errors.map((e) => `${e.filepath}:\n${e.error}`).join("\n"));
     const dags = jsonOutput<{ dag_id: string; fileloc: string }[]>(await airflowOk(["dags", "list", "--local", "-o", "json"]));
     const pipeline = dags.find((d) => d.dag_id === DAG_ID);
@@ -66,7 +73,10 @@ describe("native Airflow", () => {
   });
 
   test("the pipeline's tasks run one after the other", async () => {
-    const listed = (await airflowOk(["tasks", "list", DAG_ID])).trim().split("\n").filter((l) => /^\w+$/.test(l));
+    const listed = (await airflowOk(["tasks", "list", DAG_ID]))
+      .trim()
+      .split("\n")
+      .filter((l) => /^\w+$/.test(l));
     assert.deepEqual(listed.sort(), [...TASKS].sort());
     const upstream = jsonOutput<Record<string, string[]>>(await airflowOk(["-c", UPSTREAM, DAG_ID], { python: true }));
     assert.deepEqual(upstream, Object.fromEntries(TASKS.map((t, i) => [t, TASKS.slice(i - 1, i)])));
@@ -82,9 +92,6 @@ describe("native Airflow", () => {
     const states = jsonOutput<{ task_id: string; state: string }[]>(
       await airflowOk(["tasks", "states-for-dag-run", DAG_ID, runId, "-o", "json"]),
     );
-    assert.deepEqual(
-      Object.fromEntries(states.map((s) => [s.task_id, s.state])),
-      Object.fromEntries(TASKS.map((t) => [t, "success"])),
-    );
+    assert.deepEqual(Object.fromEntries(states.map((s) => [s.task_id, s.state])), Object.fromEntries(TASKS.map((t) => [t, "success"])));
   });
 });

@@ -9,12 +9,7 @@ import { join, resolve } from "node:path";
 import { before, describe, test } from "node:test";
 import { parse } from "dotenv";
 import { parse as parseYaml } from "yaml";
-import {
-  composeConfig,
-  dockerConfigDir,
-  installCompose,
-  runCompose,
-} from "../../stack/compose";
+import { composeConfig, dockerConfigDir, installCompose, runCompose } from "../../stack/compose";
 import { cacheDir } from "../../stack/proc";
 
 const root = resolve(import.meta.dirname, "..", "..");
@@ -103,9 +98,7 @@ describe("docker-compose.yml", () => {
     for (const name of ONE_SHOT) {
       assert.equal(service(name).healthcheck?.disable, true, `${name}: healthcheck should be explicitly disabled`);
       assert.equal(service(name).restart, "no");
-      const waiters = Object.values(model.services).filter(
-        (s) => s.depends_on?.[name]?.condition === "service_completed_successfully",
-      );
+      const waiters = Object.values(model.services).filter((s) => s.depends_on?.[name]?.condition === "service_completed_successfully");
       assert.ok(waiters.length > 0, `nobody waits for ${name}`);
     }
   });
@@ -175,14 +168,25 @@ describe("docker-compose.yml", () => {
           assert.equal(Number(p.published), Number(original) + 10000, `${name}:${p.target} ignores the env file`);
         }
       }
-      assert.equal(moved.services.kafka.environment?.KAFKA_ADVERTISED_LISTENERS?.includes(`localhost:${Number(env.KAFKA_PORT) + 10000}`), true);
+      assert.equal(
+        moved.services.kafka.environment?.KAFKA_ADVERTISED_LISTENERS?.includes(`localhost:${Number(env.KAFKA_PORT) + 10000}`),
+        true,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   test("raw YAML repeats no credential, port or version literally", () => {
-    const secrets = ["POSTGRES_PASSWORD", "POSTGRES_USER", "CDC_USER", "CDC_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "JUPYTER_TOKEN"];
+    const secrets = [
+      "POSTGRES_PASSWORD",
+      "POSTGRES_USER",
+      "CDC_USER",
+      "CDC_PASSWORD",
+      "MINIO_ROOT_USER",
+      "MINIO_ROOT_PASSWORD",
+      "JUPYTER_TOKEN",
+    ];
     const versions = Object.keys(env).filter((k) => k.endsWith("_VERSION"));
     const names = ["OLTP_DB", "DW_DB", "CDC_TOPIC_PREFIX", "LAKE_BUCKETS"];
     for (const key of [...secrets, ...names, ...versions]) {
@@ -230,11 +234,26 @@ describe("docker-compose.yml", () => {
         LIGA_SUDOERS_HOME: "/workspace",
       };
       for (const [k, v] of Object.entries(expected)) assert.equal(e[k], v, `${name}: ${k}`);
-      for (const k of ["POSTGRES_USER", "POSTGRES_PASSWORD", "OLTP_DB", "DW_DB", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "LAKE_BUCKETS", "CDC_TOPIC_PREFIX", "CDC_USER", "CDC_PASSWORD", "JUPYTER_TOKEN"]) {
+      for (const k of [
+        "POSTGRES_USER",
+        "POSTGRES_PASSWORD",
+        "OLTP_DB",
+        "DW_DB",
+        "MINIO_ROOT_USER",
+        "MINIO_ROOT_PASSWORD",
+        "LAKE_BUCKETS",
+        "CDC_TOPIC_PREFIX",
+        "CDC_USER",
+        "CDC_PASSWORD",
+        "JUPYTER_TOKEN",
+      ]) {
         assert.equal(e[k], env[k], `${name}: ${k} should come from the env file`);
       }
       const mounts = service(name).volumes ?? [];
-      assert.ok(mounts.some((v) => v.type === "bind" && v.source === root && v.target === "/workspace"), `${name}: repo mount`);
+      assert.ok(
+        mounts.some((v) => v.type === "bind" && v.source === root && v.target === "/workspace"),
+        `${name}: repo mount`,
+      );
     }
   });
 
@@ -341,7 +360,7 @@ describe("versions shared by the compose images and the native stack", () => {
         .filter((line) => line.includes("=="))
         .map((line) => line.split("==") as [string, string]),
     );
-    assert.equal(env.JUPYTERLAB_VERSION, pins["jupyterlab"]);
+    assert.equal(env.JUPYTERLAB_VERSION, pins.jupyterlab);
     assert.equal(env.DBT_CORE_VERSION, pins["dbt-core"]);
     assert.equal(env.DBT_POSTGRES_VERSION, pins["dbt-postgres"]);
   });

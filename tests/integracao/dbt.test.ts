@@ -29,7 +29,8 @@ async function rodar(args: string[]): Promise<ExecucaoDbt> {
   return r;
 }
 
-const contar = async (banco: "oltp" | "dw", sql: string, params: unknown[] = []) => Number((await query<{ n: string }>(banco, sql, params))[0].n);
+const contar = async (banco: "oltp" | "dw", sql: string, params: unknown[] = []) =>
+  Number((await query<{ n: string }>(banco, sql, params))[0].n);
 
 const lerJson = <T>(arquivo: string): T => JSON.parse(readFileSync(join(pastaAlvo(), arquivo), "utf8")) as T;
 
@@ -55,7 +56,11 @@ async function conteudoDoDw(): Promise<Record<string, { linhas: string; soma: st
 }
 
 function cli(script: string, ...args: string[]) {
-  return spawnSync(process.execPath, ["--import", "tsx", `cli/${script}.ts`, ...args], { cwd: cfg.root, encoding: "utf8", timeout: 600_000 });
+  return spawnSync(process.execPath, ["--import", "tsx", `cli/${script}.ts`, ...args], {
+    cwd: cfg.root,
+    encoding: "utf8",
+    timeout: 600_000,
+  });
 }
 
 describe("quality gate: fraud rate judged with its sample size", () => {
@@ -88,21 +93,38 @@ describe("dbt on the DW", { timeout: 900_000 }, () => {
     const tipos = new Set(primeiro.resultados.map((n) => n.tipo));
     for (const t of ["snapshot", "model", "test"]) assert.ok(tipos.has(t), `a ${t} ran`);
     const modelos = primeiro.resultados.filter((n) => n.tipo === "model").map((n) => n.nome);
-    for (const m of ["dim_pessoas", "dim_produtos", "dim_data", "dim_local", "fato_itens_pedido", "fraude_por_uf", "receita_por_categoria_mes"]) {
+    for (const m of [
+      "dim_pessoas",
+      "dim_produtos",
+      "dim_data",
+      "dim_local",
+      "fato_itens_pedido",
+      "fraude_por_uf",
+      "receita_por_categoria_mes",
+    ]) {
       assert.ok(modelos.includes(m), `model ${m} built`);
     }
     const testes = primeiro.resultados.filter((n) => n.tipo === "test").map((n) => n.nome);
-    assert.ok(testes.some((t) => /unique/.test(t)) && testes.some((t) => /relationships/.test(t)) && testes.some((t) => /accepted_values/.test(t)));
+    assert.ok(
+      testes.some((t) => /unique/.test(t)) && testes.some((t) => /relationships/.test(t)) && testes.some((t) => /accepted_values/.test(t)),
+    );
     assert.ok(testes.length >= 20, `${testes.length} tests`);
     assert.deepEqual(resultadosDbt(), primeiro.resultados, "lib/dbt reads the same run_results.json again");
     // …and what it reads is what dbt wrote: run_results.json read here on its own, each node's
     // type and name taken from manifest.json (dbt's artifacts, not lib/dbt's parsing).
-    const rr = lerJson<{ results: { unique_id: string; status: string; execution_time: number; message: string | null; adapter_response?: { rows_affected?: number } }[] }>(
-      "run_results.json",
-    );
-    const manifesto = lerJson<{ nodes: Record<string, { resource_type: string; name: string }>; unit_tests?: Record<string, { resource_type: string; name: string }> }>(
-      "manifest.json",
-    );
+    const rr = lerJson<{
+      results: {
+        unique_id: string;
+        status: string;
+        execution_time: number;
+        message: string | null;
+        adapter_response?: { rows_affected?: number };
+      }[];
+    }>("run_results.json");
+    const manifesto = lerJson<{
+      nodes: Record<string, { resource_type: string; name: string }>;
+      unit_tests?: Record<string, { resource_type: string; name: string }>;
+    }>("manifest.json");
     const nos = { ...manifesto.nodes, ...manifesto.unit_tests };
     assert.equal(primeiro.resultados.length, rr.results.length, "one row per node of run_results.json");
     rr.results.forEach((r, i) => {
@@ -113,9 +135,13 @@ describe("dbt on the DW", { timeout: 900_000 }, () => {
       assert.ok(lido.nome.split(".").includes(no.name), `${lido.nome} names ${no.name}`);
       assert.equal(lido.status, r.status, r.unique_id);
       assert.equal(lido.mensagem, r.message, r.unique_id);
-      assert.ok(Math.abs(lido.segundos - r.execution_time) <= 0.005, `${r.unique_id}: ${lido.segundos} s read, ${r.execution_time} s in the file`);
+      assert.ok(
+        Math.abs(lido.segundos - r.execution_time) <= 0.005,
+        `${r.unique_id}: ${lido.segundos} s read, ${r.execution_time} s in the file`,
+      );
       const linhas = r.adapter_response?.rows_affected;
-      const esperado = ["model", "snapshot", "seed"].includes(no.resource_type) && typeof linhas === "number" && linhas >= 0 ? linhas : null;
+      const esperado =
+        ["model", "snapshot", "seed"].includes(no.resource_type) && typeof linhas === "number" && linhas >= 0 ? linhas : null;
       assert.equal(lido.linhas, esperado, `${r.unique_id}: rows`);
     });
     // The unit tests of the device rule ran and passed in the build.
@@ -126,7 +152,10 @@ describe("dbt on the DW", { timeout: 900_000 }, () => {
 
   test("the fact reconciles with the OLTP: the quality gate passes", async () => {
     const portao = await verificarQualidade();
-    assert.deepEqual(portao.filter((v) => !v.ok), []);
+    assert.deepEqual(
+      portao.filter((v) => !v.ok),
+      [],
+    );
     const r = cli("qualidade");
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /Portão de qualidade aprovado/);
@@ -140,7 +169,11 @@ describe("dbt on the DW", { timeout: 900_000 }, () => {
     await rodar(["build"]);
     const depois = await conteudoDoDw();
     const mudaram = Object.keys({ ...antes, ...depois }).filter((t) => JSON.stringify(antes[t]) !== JSON.stringify(depois[t]));
-    assert.deepEqual(mudaram, [], `tables whose rows changed: ${mudaram.map((t) => `${t} ${JSON.stringify(antes[t])} → ${JSON.stringify(depois[t])}`).join("; ")}`);
+    assert.deepEqual(
+      mudaram,
+      [],
+      `tables whose rows changed: ${mudaram.map((t) => `${t} ${JSON.stringify(antes[t])} → ${JSON.stringify(depois[t])}`).join("; ")}`,
+    );
   });
 
   test("after a streaming burst, the incremental build adds exactly the new items", async () => {
@@ -185,7 +218,11 @@ describe("dbt on the DW", { timeout: 900_000 }, () => {
       [id],
     );
     assert.equal(versoes.length, versoesAntes + 1);
-    assert.deepEqual(versoes.filter((v) => v.atual).map((v) => v.nome), [novoNome], "only the new version is current");
+    assert.deepEqual(
+      versoes.filter((v) => v.atual).map((v) => v.nome),
+      [novoNome],
+      "only the new version is current",
+    );
     assert.equal(versoes[versoes.length - 2].nome, p.nome);
     assert.ok(versoes[versoes.length - 2].valido_ate < versoes[versoes.length - 1].valido_ate);
     // Sales before the change point at the version that was valid then.
@@ -213,9 +250,14 @@ describe("dbt on the DW", { timeout: 900_000 }, () => {
       assert.match(r.stdout, /FALHA\s+receita: DW = OLTP/);
       assert.match(r.stderr, /reprovou 2 de 6 verificações/);
     } finally {
-      await query("dw", "INSERT INTO marts.fato_itens_pedido SELECT * FROM jsonb_populate_record(NULL::marts.fato_itens_pedido, $1)", [removida.linha]);
+      await query("dw", "INSERT INTO marts.fato_itens_pedido SELECT * FROM jsonb_populate_record(NULL::marts.fato_itens_pedido, $1)", [
+        removida.linha,
+      ]);
     }
-    assert.deepEqual((await verificarQualidade()).filter((v) => !v.ok), []);
+    assert.deepEqual(
+      (await verificarQualidade()).filter((v) => !v.ok),
+      [],
+    );
   });
 
   test("the lineage: sources → staging → marts, drawn as SVG", async () => {
@@ -225,7 +267,10 @@ describe("dbt on the DW", { timeout: 900_000 }, () => {
     assert.ok(tem("oltp.pedidos", "stg_pedidos"));
     assert.ok(tem("pessoas_snapshot", "dim_pessoas"));
     assert.ok(nos.filter((n) => n.tipo === "source").length >= 7);
-    assert.ok(nos.every((n) => n.tipo === "source" || ["staging", "marts", "snapshots"].includes(n.schema)), "every node in its layer's schema");
+    assert.ok(
+      nos.every((n) => n.tipo === "source" || ["staging", "marts", "snapshots"].includes(n.schema)),
+      "every node in its layer's schema",
+    );
     const svg = await linhagemSvg();
     assert.match(svg, /^<\?xml|^<svg/);
     for (const n of ["stg_pedidos", "fato_itens_pedido", "dim_pessoas"]) assert.ok(svg.includes(`>${n}</text>`), n);
@@ -234,7 +279,9 @@ describe("dbt on the DW", { timeout: 900_000 }, () => {
   test("dbt docs generate writes the catalog", async () => {
     const r = await dbt(["docs", "generate"], { caminhos, aoLinha: () => undefined });
     assert.equal(r.codigo, 0);
-    const catalogo = JSON.parse((await import("node:fs")).readFileSync(`${cfg.root}/dbt_project/target/catalog.json`, "utf8")) as { nodes: Record<string, unknown> };
+    const catalogo = JSON.parse((await import("node:fs")).readFileSync(`${cfg.root}/dbt_project/target/catalog.json`, "utf8")) as {
+      nodes: Record<string, unknown>;
+    };
     assert.ok(Object.keys(catalogo.nodes).some((k) => k.endsWith(".fato_itens_pedido")));
   });
 

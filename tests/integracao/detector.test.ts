@@ -65,13 +65,22 @@ describe("the device rule: TypeScript and dbt agree", () => {
        ),
        ${janela}
        select r.id_pedido::text, ${expressao} as dispositivo_novo from regra_dispositivo as r order by r.id_pedido`,
-      [CASOS_DISPOSITIVO.map((c) => c.id_pedido), CASOS_DISPOSITIVO.map((c) => c.id_pessoa), CASOS_DISPOSITIVO.map((c) => c.dt_venda), CASOS_DISPOSITIVO.map((c) => c.dispositivo)],
+      [
+        CASOS_DISPOSITIVO.map((c) => c.id_pedido),
+        CASOS_DISPOSITIVO.map((c) => c.id_pessoa),
+        CASOS_DISPOSITIVO.map((c) => c.dt_venda),
+        CASOS_DISPOSITIVO.map((c) => c.dispositivo),
+      ],
     );
     assert.equal(linhas.length, CASOS_DISPOSITIVO.length);
     const ts = new Set([...pedidosPorPessoa(CASOS_DISPOSITIVO).values()].flatMap((pedidos) => [...pedidosComDispositivoNovo(pedidos)]));
     for (const l of linhas) {
       const caso = CASOS_DISPOSITIVO.find((c) => c.id_pedido === Number(l.id_pedido))!;
-      assert.equal(l.dispositivo_novo, ts.has(caso.id_pedido), `order ${caso.id_pedido} (${caso.porque}): dbt ${l.dispositivo_novo}, TypeScript ${ts.has(caso.id_pedido)}`);
+      assert.equal(
+        l.dispositivo_novo,
+        ts.has(caso.id_pedido),
+        `order ${caso.id_pedido} (${caso.porque}): dbt ${l.dispositivo_novo}, TypeScript ${ts.has(caso.id_pedido)}`,
+      );
       assert.equal(l.dispositivo_novo, caso.esperado, `order ${caso.id_pedido}: ${caso.porque}`);
     }
   });
@@ -83,13 +92,21 @@ describe("the device rule: TypeScript and dbt agree", () => {
 const maxPedido = async () => (await query<{ m: number }>("oltp", "SELECT coalesce(max(id), 0)::bigint AS m FROM public.pedidos"))[0].m;
 const rotulados = async (de: number, ate: number) =>
   new Map(
-    (await query<{ id: number; tipo: string }>("oltp", "SELECT id_pedido AS id, tipo FROM gabarito.rotulos_fraude WHERE id_pedido > $1 AND id_pedido <= $2", [de, ate])).map(
-      (r) => [Number(r.id), r.tipo],
-    ),
+    (
+      await query<{ id: number; tipo: string }>(
+        "oltp",
+        "SELECT id_pedido AS id, tipo FROM gabarito.rotulos_fraude WHERE id_pedido > $1 AND id_pedido <= $2",
+        [de, ate],
+      )
+    ).map((r) => [Number(r.id), r.tipo]),
   );
 
 /** Distinct alert keys in (de, ate] since `desde`, checking each message's key is its id_pedido. */
-async function chavesDeAlerta(desde: Record<number, string>, de: number, ate: number): Promise<{ chaves: Map<number, string[]>; mensagens: number }> {
+async function chavesDeAlerta(
+  desde: Record<number, string>,
+  de: number,
+  ate: number,
+): Promise<{ chaves: Map<number, string[]>; mensagens: number }> {
   const chaves = new Map<number, string[]>();
   let mensagens = 0;
   for (const m of await lerAlertas(desde, { timeoutMs: 20_000 })) {
@@ -110,8 +127,14 @@ function conferir(chaves: Map<number, string[]>, gabarito: Map<number, string>):
   for (const [id, tipo] of gabarito) assert.deepEqual(chaves.get(id), [tipo], `rules of order ${id}`);
 }
 
-function detectorFilho(grupo: string, ...extra: string[]): { filho: ChildProcess; saida: () => string; pronto: Promise<void>; fim: Promise<number | null> } {
-  const filho = spawn(process.execPath, ["--import", "tsx", "cli/detector.ts", "--grupo", grupo, ...extra], { cwd: cfg.root, stdio: ["ignore", "pipe", "pipe"] });
+function detectorFilho(
+  grupo: string,
+  ...extra: string[]
+): { filho: ChildProcess; saida: () => string; pronto: Promise<void>; fim: Promise<number | null> } {
+  const filho = spawn(process.execPath, ["--import", "tsx", "cli/detector.ts", "--grupo", grupo, ...extra], {
+    cwd: cfg.root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let texto = "";
   filho.stdout!.on("data", (d) => (texto += d));
   filho.stderr!.on("data", (d) => (texto += d));
@@ -153,7 +176,11 @@ describe("detector against PostgreSQL, Debezium and Kafka", { timeout: 420_000 }
 
   test("bad flags: a message in Portuguese and exit code 2", () => {
     for (const args of [["--duracao", "trinta"], ["--nada"], ["--grupo", "com espaço"], ["--max-pendentes=0"]]) {
-      const r = spawnSync(process.execPath, ["--import", "tsx", "cli/detector.ts", ...args], { cwd: cfg.root, encoding: "utf8", timeout: 60_000 });
+      const r = spawnSync(process.execPath, ["--import", "tsx", "cli/detector.ts", ...args], {
+        cwd: cfg.root,
+        encoding: "utf8",
+        timeout: 60_000,
+      });
       assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, /inválido|desconhecida/);
     }
@@ -226,8 +253,13 @@ describe("detector against PostgreSQL, Debezium and Kafka", { timeout: 420_000 }
       const antes = await maxPedido();
       const geracao = gerarStreaming({ duracaoMs: 14_000, intervaloMs: 100, pedidosPorTick: 30, pessoasPorTick: 3, seed: 12 });
       // Kill it inside a window between publishing alerts and committing, without any chance to commit or disconnect.
-      const naJanela = () => (primeiro.saida().split("Detector pronto")[1] ?? "").match(/alertas publicados; os offsets só serão confirmados/g)?.length ?? 0;
-      await esperarAte(naJanela, (n) => n >= 2, { descricao: "two steps of alerts published and not committed yet", timeoutMs: 30_000, intervaloMs: 20 });
+      const naJanela = () =>
+        (primeiro.saida().split("Detector pronto")[1] ?? "").match(/alertas publicados; os offsets só serão confirmados/g)?.length ?? 0;
+      await esperarAte(naJanela, (n) => n >= 2, {
+        descricao: "two steps of alerts published and not committed yet",
+        timeoutMs: 30_000,
+        intervaloMs: 20,
+      });
       primeiro.filho.kill("SIGKILL");
       await primeiro.fim;
       await pausa(1000);
@@ -242,7 +274,12 @@ describe("detector against PostgreSQL, Debezium and Kafka", { timeout: 420_000 }
       await esperarAte(
         () => chavesDeAlerta(desde, antes, alvo),
         ({ chaves }) => [...gabarito.keys()].every((id) => chaves.has(id)),
-        { descricao: "an alert for every labelled order", timeoutMs: 90_000, intervaloMs: 2000, descrever: ({ chaves }) => `${chaves.size} of ${gabarito.size} labelled orders alerted` },
+        {
+          descricao: "an alert for every labelled order",
+          timeoutMs: 90_000,
+          intervaloMs: 2000,
+          descrever: ({ chaves }) => `${chaves.size} of ${gabarito.size} labelled orders alerted`,
+        },
       );
       segundo.filho.kill("SIGTERM");
       assert.equal(await segundo.fim, 0, segundo.saida());
@@ -252,7 +289,9 @@ describe("detector against PostgreSQL, Debezium and Kafka", { timeout: 420_000 }
       const { chaves, mensagens } = await chavesDeAlerta(desde, antes, alvo);
       conferir(chaves, gabarito);
       assert.ok(mensagens > chaves.size, "the kill should have left published but uncommitted alerts, replayed after the restart");
-      t.diagnostic(`${alvo - antes} orders, ${gabarito.size} labelled, ${chaves.size} alert keys in ${mensagens} messages (replays repeat keys)`);
+      t.diagnostic(
+        `${alvo - antes} orders, ${gabarito.size} labelled, ${chaves.size} alert keys in ${mensagens} messages (replays repeat keys)`,
+      );
     } finally {
       if (primeiro.filho.exitCode === null) primeiro.filho.kill("SIGKILL");
       if (segundo && segundo.filho.exitCode === null) segundo.filho.kill("SIGKILL");

@@ -12,16 +12,13 @@ describe("lib/diagram", () => {
     const dot = await withClient("oltp", (client) => erdDot(client, "public", [...TABELAS_OLTP]));
     for (const table of TABELAS_OLTP) assert.match(dot, new RegExp(`^  "${table}" \\[label=`, "m"));
     const edges = dot.split("\n").filter((line) => line.includes(" -> "));
-    assert.deepEqual(
-      edges.map((e) => e.trim().split(" [")[0]).sort(),
-      [
-        '"auditoria_pedidos" -> "pedidos"',
-        '"itens_pedidos" -> "pedidos"',
-        '"itens_pedidos" -> "produtos"',
-        '"pedidos" -> "pessoas"',
-        '"produtos" -> "categorias"',
-      ],
-    );
+    assert.deepEqual(edges.map((e) => e.trim().split(" [")[0]).sort(), [
+      '"auditoria_pedidos" -> "pedidos"',
+      '"itens_pedidos" -> "pedidos"',
+      '"itens_pedidos" -> "produtos"',
+      '"pedidos" -> "pessoas"',
+      '"produtos" -> "categorias"',
+    ]);
     assert.match(dot, /PK<\/td><td align="left"><b>id<\/b>/);
   });
 

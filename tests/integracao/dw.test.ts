@@ -56,8 +56,14 @@ describe("dw-init / prepararDw", () => {
     assert.deepEqual(segunda.tabelasExternas, [...TABELAS_OLTP.map((t) => `oltp.${t}`), "oltp_gabarito.rotulos_fraude"].sort());
     assert.equal(segunda.ufs, 27);
     assert.equal(segunda.litorais, 17);
-    const ext = await query<{ extname: string }>("dw", "SELECT extname FROM pg_extension WHERE extname IN ('postgis', 'postgres_fdw') ORDER BY 1");
-    assert.deepEqual(ext.map((e) => e.extname), ["postgis", "postgres_fdw"]);
+    const ext = await query<{ extname: string }>(
+      "dw",
+      "SELECT extname FROM pg_extension WHERE extname IN ('postgis', 'postgres_fdw') ORDER BY 1",
+    );
+    assert.deepEqual(
+      ext.map((e) => e.extname),
+      ["postgis", "postgres_fdw"],
+    );
     const [servidor] = await query<{ opcoes: string[] }>("dw", "SELECT srvoptions AS opcoes FROM pg_foreign_server WHERE srvname = 'oltp'");
     assert.deepEqual(servidor.opcoes.sort(), [
       `dbname=${cfg.oltp.database}`,
@@ -77,7 +83,9 @@ describe("dw-init / prepararDw", () => {
         "(SELECT sum(ST_NPoints(geom)) FROM geo.ufs) AS pontos",
     );
     const vertices = ufsGeoJSON().features.reduce(
-      (n, f) => n + (f.geometry.type === "Polygon" ? [f.geometry.coordinates] : f.geometry.coordinates).flat().reduce((m, anel) => m + anel.length, 0),
+      (n, f) =>
+        n +
+        (f.geometry.type === "Polygon" ? [f.geometry.coordinates] : f.geometry.coordinates).flat().reduce((m, anel) => m + anel.length, 0),
       0,
     );
     assert.deepEqual(geo, { ufs: 27, litorais: 17, pontos: vertices });
@@ -118,14 +126,18 @@ describe("postgres_fdw: the OLTP's read-only user", () => {
          FROM information_schema.role_table_grants WHERE grantee = $1 GROUP BY 1 ORDER BY 1`,
       [cfg.fdw.user],
     );
-    assert.deepEqual(grants, TABELAS_LIDAS.map((tabela) => ({ tabela, privilegios: "SELECT" })));
+    assert.deepEqual(
+      grants,
+      TABELAS_LIDAS.map((tabela) => ({ tabela, privilegios: "SELECT" })),
+    );
   });
 
   test("through the foreign schemas the DW reads the six tables and the gabarito", async () => {
     // Each foreign table returns exactly its OLTP table's rows. Other tests may insert while this
     // one counts (the tables only grow): the OLTP's count must lie between two DW counts taken
     // before and after it — equal to both when nothing is writing.
-    const contar = async (banco: "dw" | "oltp", tabela: string) => Number((await query<{ n: string }>(banco, `SELECT count(*) AS n FROM ${tabela}`))[0].n);
+    const contar = async (banco: "dw" | "oltp", tabela: string) =>
+      Number((await query<{ n: string }>(banco, `SELECT count(*) AS n FROM ${tabela}`))[0].n);
     for (const [externa, remota] of [
       ...TABELAS_OLTP.map((t) => [`oltp.${t}`, `public.${t}`]),
       ["oltp_gabarito.rotulos_fraude", "gabarito.rotulos_fraude"],
@@ -179,7 +191,10 @@ describe("postgres_fdw: the OLTP's read-only user", () => {
             AND has_table_privilege(current_user, c.oid, 'SELECT,INSERT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER')
           ORDER BY 1`,
       );
-      assert.deepEqual(rows.map((r) => r.tabela), TABELAS_LIDAS);
+      assert.deepEqual(
+        rows.map((r) => r.tabela),
+        TABELAS_LIDAS,
+      );
     });
   });
 });
@@ -213,7 +228,12 @@ function pontosDificeis(): Map<string, string[]> {
         add("litoral: até 40 km de um vértice", ...perto(rng, lat!, lon!, DISTANCIA_LITORAL_KM + 10));
         const teta = 2 * Math.PI * rng();
         const r = DISTANCIA_LITORAL_KM - 1 + 2 * rng();
-        add("litoral: anel de 29–31 km", lat! + (r * Math.sin(teta)) / KM_POR_GRAU, lon! + (r * Math.cos(teta)) / (KM_POR_GRAU * Math.cos((lat! * Math.PI) / 180)), 9);
+        add(
+          "litoral: anel de 29–31 km",
+          lat! + (r * Math.sin(teta)) / KM_POR_GRAU,
+          lon! + (r * Math.cos(teta)) / (KM_POR_GRAU * Math.cos((lat! * Math.PI) / 180)),
+          9,
+        );
       }
     }
   }
@@ -296,8 +316,9 @@ describe("geo.uf_do_geohash = lib/geo ufDoGeohash", () => {
 
   test("an invalid geohash is refused like lib/geo refuses it", async () => {
     assert.throws(() => ufDoGeohash("6m3a"), /Geohash inválido/);
-    await assert.rejects(query("dw", "SELECT geo.uf_do_geohash('6m3a')"), (e: Error & { code?: string }) =>
-      e.code === "22023" && /Geohash inválido/.test(e.message),
+    await assert.rejects(
+      query("dw", "SELECT geo.uf_do_geohash('6m3a')"),
+      (e: Error & { code?: string }) => e.code === "22023" && /Geohash inválido/.test(e.message),
     );
     const [{ uf }] = await query<{ uf: string | null }>("dw", "SELECT geo.uf_do_geohash(NULL) AS uf");
     assert.equal(uf, null);

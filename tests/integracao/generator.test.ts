@@ -68,7 +68,9 @@ describe("generators against PostgreSQL", () => {
     assert.deepEqual(consistencia, { pedidos: depois.pedidos, semItens: 0, semAuditoria: 0, totalDivergente: 0, itemDivergente: 0 });
     const [faixa] = (
       await withClient("oltp", (c) =>
-        c.query(`SELECT min(n)::int AS min, max(n)::int AS max FROM (SELECT count(*) AS n FROM ${SCHEMA}.itens_pedidos GROUP BY id_pedido) x`),
+        c.query(
+          `SELECT min(n)::int AS min, max(n)::int AS max FROM (SELECT count(*) AS n FROM ${SCHEMA}.itens_pedidos GROUP BY id_pedido) x`,
+        ),
       )
     ).rows;
     assert.deepEqual(faixa, { min: 1, max: 5 });
@@ -90,7 +92,8 @@ describe("generators against PostgreSQL", () => {
     assert.equal(depois.pessoas - antes.pessoas, 400);
     assert.equal(depois.pedidos - antes.pedidos, 4000);
     const auditoria = await withClient("oltp", (c) => auditarRotulos(c, destino));
-    const novas = auditoria.rotulados.dispositivo + auditoria.rotulados.local - (auditoriaAntes.rotulados.dispositivo + auditoriaAntes.rotulados.local);
+    const novas =
+      auditoria.rotulados.dispositivo + auditoria.rotulados.local - (auditoriaAntes.rotulados.dispositivo + auditoriaAntes.rotulados.local);
     assert.ok(dentroDoBinomial(novas, 4000, 0.05), `${novas} frauds in 4000 streaming orders`);
   });
 
@@ -127,7 +130,10 @@ describe("generators writing at the same time", () => {
       gerarStreaming({ ...rajada, ticks: 15, seed: 102 }),
       gerarHistorico({ pedidos: 1500, dias: 20, lote: 100, taxaFraude: 0.6, seed: 103, destino: concorrente }),
     ]);
-    assert.deepEqual(gerados.map((g) => g.pedidos), [1500, 1500, 1500]);
+    assert.deepEqual(
+      gerados.map((g) => g.pedidos),
+      [1500, 1500, 1500],
+    );
     const auditoria = await withClient("oltp", (c) => auditarRotulos(c, concorrente));
     assert.ok(auditoria.rotulados.dispositivo > 600, JSON.stringify(auditoria.rotulados));
     assert.equal(auditoria.rotuloSemQuebra, 0);
@@ -140,7 +146,11 @@ describe("generators writing at the same time", () => {
 
 describe("CLIs", () => {
   const cli = (script: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
-    spawnSync(process.execPath, ["--import", "tsx", `cli/${script}.ts`, ...args], { cwd: cfg.root, encoding: "utf8", env: { ...process.env, ...env } });
+    spawnSync(process.execPath, ["--import", "tsx", `cli/${script}.ts`, ...args], {
+      cwd: cfg.root,
+      encoding: "utf8",
+      env: { ...process.env, ...env },
+    });
   const contarPublico = () => withClient("oltp", (c) => contar(c, DESTINO_PADRAO.oltp));
 
   test("bad arguments and an unreachable database: a clear pt-BR message, exit 2, zero rows written", async () => {
@@ -168,10 +178,14 @@ describe("CLIs", () => {
   test("SIGTERM mid-stream: the tick in progress at the signal is committed, then the generator stops", { timeout: 120_000 }, async () => {
     await garantirPessoas(50);
     const antes = await contarPublico();
-    const child = spawn(process.execPath, ["--import", "tsx", "cli/streaming.ts", "--intervalo", "0ms", "--pedidos-por-tick", "300", "--pessoas-por-tick", "5"], {
-      cwd: cfg.root,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "cli/streaming.ts", "--intervalo", "0ms", "--pedidos-por-tick", "300", "--pessoas-por-tick", "5"],
+      {
+        cwd: cfg.root,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let saida = "";
     child.stdout.on("data", (d) => (saida += d));
     child.stderr.on("data", (d) => (saida += d));

@@ -29,11 +29,57 @@ function lugar(nome: string): Lugar {
 // new one (both rules); B buys in MG, then from Lisboa (location rule only). `uf` is where the
 // place lies (lib/geo), `regras` what each order breaks.
 const PEDIDOS = [
-  { pessoa: "A", lugar: "São Paulo", uf: "SP", dispositivo: "Samsung Galaxy", diasAtras: 3, itens: [[0, 2], [1, 1]], regras: { local: false, dispositivo: false } },
-  { pessoa: "A", lugar: "Rio de Janeiro", uf: "RJ", dispositivo: "Samsung Galaxy", diasAtras: 2, itens: [[2, 3]], regras: { local: false, dispositivo: false } },
-  { pessoa: "A", lugar: "Salvador", uf: "BA", dispositivo: "iPhone 15", diasAtras: 1, itens: [[0, 1], [2, 1]], regras: { local: true, dispositivo: true } },
-  { pessoa: "B", lugar: "Belo Horizonte", uf: "MG", dispositivo: "Motorola G", diasAtras: 2, itens: [[1, 4]], regras: { local: false, dispositivo: false } },
-  { pessoa: "B", lugar: "Lisboa", uf: "fora do Brasil", dispositivo: "Motorola G", diasAtras: 0, itens: [[0, 1]], regras: { local: true, dispositivo: false } },
+  {
+    pessoa: "A",
+    lugar: "São Paulo",
+    uf: "SP",
+    dispositivo: "Samsung Galaxy",
+    diasAtras: 3,
+    itens: [
+      [0, 2],
+      [1, 1],
+    ],
+    regras: { local: false, dispositivo: false },
+  },
+  {
+    pessoa: "A",
+    lugar: "Rio de Janeiro",
+    uf: "RJ",
+    dispositivo: "Samsung Galaxy",
+    diasAtras: 2,
+    itens: [[2, 3]],
+    regras: { local: false, dispositivo: false },
+  },
+  {
+    pessoa: "A",
+    lugar: "Salvador",
+    uf: "BA",
+    dispositivo: "iPhone 15",
+    diasAtras: 1,
+    itens: [
+      [0, 1],
+      [2, 1],
+    ],
+    regras: { local: true, dispositivo: true },
+  },
+  {
+    pessoa: "B",
+    lugar: "Belo Horizonte",
+    uf: "MG",
+    dispositivo: "Motorola G",
+    diasAtras: 2,
+    itens: [[1, 4]],
+    regras: { local: false, dispositivo: false },
+  },
+  {
+    pessoa: "B",
+    lugar: "Lisboa",
+    uf: "fora do Brasil",
+    dispositivo: "Motorola G",
+    diasAtras: 0,
+    itens: [[0, 1]],
+    regras: { local: true, dispositivo: false },
+  },
 ] as const;
 
 /** Cents as the queries print money ("12.34"). */
@@ -55,7 +101,12 @@ describe("lakehouse: the Spark job answers what the kit answers", { timeout: 900
   before(async () => {
     // Build 0: every table, the catalog from the start of its topics, the rest from their end.
     let t = Date.now();
-    await construirLakehouse({ raiz: RAIZ, inicioCdc: "fim", inicioCdcPorTabela: { categorias: "inicio", produtos: "inicio" }, semDw: true });
+    await construirLakehouse({
+      raiz: RAIZ,
+      inicioCdc: "fim",
+      inicioCdcPorTabela: { categorias: "inicio", produtos: "inicio" },
+      semDw: true,
+    });
     tempos.build0 = (Date.now() - t) / 1000;
     const esperarPublicacao = await marcarTopicos();
 
@@ -90,7 +141,11 @@ describe("lakehouse: the Spark job answers what the kit answers", { timeout: 900
         dados.pedidos.push(id);
         idsDosPedidos.push(id);
         for (const x of itens) {
-          await c.query(`INSERT INTO itens_pedidos (id_pedido, id_produto, qtde, valor_total) VALUES ($1, $2, $3, ${x.total})`, [id, x.id, x.qtde]);
+          await c.query(`INSERT INTO itens_pedidos (id_pedido, id_produto, qtde, valor_total) VALUES ($1, $2, $3, ${x.total})`, [
+            id,
+            x.id,
+            x.qtde,
+          ]);
         }
         await c.query("INSERT INTO auditoria_pedidos (id_pedido, dispositivo, geohash, telefone) VALUES ($1, $2, $3, $4)", [
           id,
@@ -102,7 +157,12 @@ describe("lakehouse: the Spark job answers what the kit answers", { timeout: 900
       }
     });
     // Wait until the connector has published every change.
-    const esperado: Record<string, number> = { pessoas: 2, pedidos: PEDIDOS.length, itens_pedidos: itensEsperados, auditoria_pedidos: PEDIDOS.length };
+    const esperado: Record<string, number> = {
+      pessoas: 2,
+      pedidos: PEDIDOS.length,
+      itens_pedidos: itensEsperados,
+      auditoria_pedidos: PEDIDOS.length,
+    };
     await esperarPublicacao(esperado);
     t = Date.now();
     await construirLakehouse({ raiz: RAIZ, semDw: true });
@@ -118,17 +178,26 @@ describe("lakehouse: the Spark job answers what the kit answers", { timeout: 900
 
   test("Spark and the kit give the same answers", () => {
     // Each part first, for a readable failure; then the whole document.
-    for (const k of Object.keys(kit) as (keyof ResultadoConsultas)[]) assert.deepEqual(spark.resultado[k], kit[k], `${k} difere entre o Spark e o kit`);
+    for (const k of Object.keys(kit) as (keyof ResultadoConsultas)[])
+      assert.deepEqual(spark.resultado[k], kit[k], `${k} difere entre o Spark e o kit`);
     assert.deepEqual(spark.resultado, kit);
     assert.deepEqual(Object.keys(spark.resultado), Object.keys(kit), "mesma ordem de chaves");
   });
 
   test("refined holds exactly this test's orders, each with its rules", async () => {
     const linhas = await tabelaRefined("itens_por_pessoa", RAIZ).linhas();
-    const porPedido = new Map(linhas.map((l) => [Number(l.id_pedido), { uf: l.uf, local: l.regra_local, dispositivo: l.regra_dispositivo }]));
-    assert.deepEqual([...porPedido.keys()].sort((a, b) => a - b), [...idsDosPedidos].sort((a, b) => a - b), "only this test wrote orders since the first build");
+    const porPedido = new Map(
+      linhas.map((l) => [Number(l.id_pedido), { uf: l.uf, local: l.regra_local, dispositivo: l.regra_dispositivo }]),
+    );
+    assert.deepEqual(
+      [...porPedido.keys()].sort((a, b) => a - b),
+      [...idsDosPedidos].sort((a, b) => a - b),
+      "only this test wrote orders since the first build",
+    );
     assert.equal(linhas.length, itensEsperados);
-    PEDIDOS.forEach((p, i) => assert.deepEqual(porPedido.get(idsDosPedidos[i]!), { uf: p.uf, ...p.regras }, `${p.pessoa} em ${p.lugar}`));
+    for (const [i, p] of PEDIDOS.entries()) {
+      assert.deepEqual(porPedido.get(idsDosPedidos[i]!), { uf: p.uf, ...p.regras }, `${p.pessoa} em ${p.lugar}`);
+    }
   });
 
   test("the answers are exactly what the five orders make, per UF, rule and category", async () => {
@@ -151,12 +220,30 @@ describe("lakehouse: the Spark job answers what the kit answers", { timeout: 900
     const porUf = (linhas: readonly { uf: string | null }[]) => [...linhas].sort((a, b) => String(a.uf).localeCompare(String(b.uf)));
     assert.deepEqual(porUf(r.por_uf), porUf(feitos.map((x) => ({ ...soma([x]), uf: x.uf }))));
     assert.deepEqual(
-      porUf(r.fraude_por_uf.map((f) => ({ uf: f.uf, pedidos: f.pedidos, regra_local: f.regra_local, regra_dispositivo: f.regra_dispositivo, alguma_regra: f.alguma_regra }))),
-      porUf(feitos.map((x) => ({ uf: x.uf, pedidos: 1, regra_local: Number(x.regras.local), regra_dispositivo: Number(x.regras.dispositivo), alguma_regra: Number(x.regras.local || x.regras.dispositivo) }))),
+      porUf(
+        r.fraude_por_uf.map((f) => ({
+          uf: f.uf,
+          pedidos: f.pedidos,
+          regra_local: f.regra_local,
+          regra_dispositivo: f.regra_dispositivo,
+          alguma_regra: f.alguma_regra,
+        })),
+      ),
+      porUf(
+        feitos.map((x) => ({
+          uf: x.uf,
+          pedidos: 1,
+          regra_local: Number(x.regras.local),
+          regra_dispositivo: Number(x.regras.dispositivo),
+          alguma_regra: Number(x.regras.local || x.regras.dispositivo),
+        })),
+      ),
     );
     // Revenue per category: each item's revenue goes to its product's category.
     const categorias = new Map<string | null, number>();
-    for (const p of PEDIDOS) for (const [i, q] of itensDe(p)) categorias.set(produtos[i]!.categoria, (categorias.get(produtos[i]!.categoria) ?? 0) + produtos[i]!.centavos * q);
+    for (const p of PEDIDOS)
+      for (const [i, q] of itensDe(p))
+        categorias.set(produtos[i]!.categoria, (categorias.get(produtos[i]!.categoria) ?? 0) + produtos[i]!.centavos * q);
     assert.deepEqual(
       Object.fromEntries(r.receita_por_categoria.map((c) => [String(c.categoria), c.receita])),
       Object.fromEntries([...categorias].map(([c, v]) => [String(c), reais(v)])),
@@ -167,7 +254,10 @@ describe("lakehouse: the Spark job answers what the kit answers", { timeout: 900
       assert.equal(r.raw.eventos_cdc[tabela], n, `raw/cdc/${tabela}: ${json(r.raw)}`);
       assert.equal(r.trusted.linhas[tabela], n, `trusted/${tabela}: ${json(r.trusted)}`);
     }
-    const [catalogo] = await query<{ produtos: number; categorias: number }>("oltp", "SELECT (SELECT count(*) FROM produtos)::int AS produtos, (SELECT count(*) FROM categorias)::int AS categorias");
+    const [catalogo] = await query<{ produtos: number; categorias: number }>(
+      "oltp",
+      "SELECT (SELECT count(*) FROM produtos)::int AS produtos, (SELECT count(*) FROM categorias)::int AS categorias",
+    );
     assert.equal(r.trusted.linhas.produtos, catalogo!.produtos, json(r.trusted));
     assert.equal(r.trusted.linhas.categorias, catalogo!.categorias, json(r.trusted));
     assert.match(spark.relatorio, /Pedidos, itens e receita por UF/);
@@ -180,6 +270,9 @@ describe("lakehouse: the Spark job answers what the kit answers", { timeout: 900
     assert.equal(r.vendas_diarias.receita, r.totais.receita);
     const somaAlguma = r.fraude_por_uf.reduce((s, f) => s + f.alguma_regra, 0);
     assert.equal(r.vendas_diarias.pedidos_alguma_regra, somaAlguma);
-    assert.equal(r.vendas_por_dia.reduce((s, d) => s + d.pedidos, 0), r.totais.pedidos);
+    assert.equal(
+      r.vendas_por_dia.reduce((s, d) => s + d.pedidos, 0),
+      r.totais.pedidos,
+    );
   });
 });

@@ -78,7 +78,12 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
     // The label comes from the DW extract of fato_pedidos, from the rows dbt loads from now on.
     await prepararDw();
     const base = { raiz: RAIZ, modelos: ["fato_pedidos"] };
-    primeiro = await construirLakehouse({ ...base, inicioCdc: "fim", inicioCdcPorTabela: { categorias: "inicio", produtos: "inicio", pessoas: "inicio" }, inicioDw: "agora" });
+    primeiro = await construirLakehouse({
+      ...base,
+      inicioCdc: "fim",
+      inicioCdcPorTabela: { categorias: "inicio", produtos: "inicio", pessoas: "inicio" },
+      inicioDw: "agora",
+    });
     tempos.build0 = (Date.now() - t) / 1000;
     const esperarPublicacao = await marcarTopicos();
 
@@ -88,18 +93,33 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
     const [{ max }] = await query<{ max: string | null }>("oltp", "SELECT max(id)::text AS max FROM pedidos");
     primeiroDoBurst = Number(max ?? 0) + 1;
     const burst = await gerarStreaming({ ticks: 3, intervaloMs: 0, pessoasPorTick: 5, pedidosPorTick: 15, seed: randomInt(1, 1_000_000) });
-    const [{ n: doBurst, ultimo }] = await query<{ n: number; ultimo: string }>("oltp", "SELECT count(*)::int AS n, max(id)::text AS ultimo FROM pedidos WHERE id >= $1", [primeiroDoBurst]);
+    const [{ n: doBurst, ultimo }] = await query<{ n: number; ultimo: string }>(
+      "oltp",
+      "SELECT count(*)::int AS n, max(id)::text AS ultimo FROM pedidos WHERE id >= $1",
+      [primeiroDoBurst],
+    );
     assert.equal(doBurst, burst.pedidos);
     ultimoDoBurst = Number(ultimo);
-    const [{ n: itensDoBurst }] = await query<{ n: number }>("oltp", "SELECT count(*)::int AS n FROM itens_pedidos WHERE id_pedido BETWEEN $1 AND $2", [primeiroDoBurst, ultimoDoBurst]);
+    const [{ n: itensDoBurst }] = await query<{ n: number }>(
+      "oltp",
+      "SELECT count(*)::int AS n FROM itens_pedidos WHERE id_pedido BETWEEN $1 AND $2",
+      [primeiroDoBurst, ultimoDoBurst],
+    );
     await carregarDw();
     idA = await dados.pessoaNova();
     idB = await dados.pessoaNova();
     await withClient("oltp", async (c) => {
-      await c.query("INSERT INTO pessoas (id, nome, sexo, dt_nasc) VALUES ($1, $2, 'F', '1985-04-12'), ($3, $4, 'M', '1979-11-30')", [idA, nomeA, idB, nomeB]);
+      await c.query("INSERT INTO pessoas (id, nome, sexo, dt_nasc) VALUES ($1, $2, 'F', '1985-04-12'), ($3, $4, 'M', '1979-11-30')", [
+        idA,
+        nomeA,
+        idB,
+        nomeB,
+      ]);
       await c.query("UPDATE pessoas SET nome = $2, sexo = 'M' WHERE id = $1", [idA, nomeA2]);
       await c.query("DELETE FROM pessoas WHERE id = $1", [idB]);
-      const { rows: prods } = await c.query<{ id: number; valor_unit: string }>("SELECT id, valor_unit::text FROM produtos ORDER BY id LIMIT 2");
+      const { rows: prods } = await c.query<{ id: number; valor_unit: string }>(
+        "SELECT id, valor_unit::text FROM produtos ORDER BY id LIMIT 2",
+      );
       assert.equal(prods.length, 2, "o catálogo precisa de produtos (04_catalogo.sql)");
       produtoBom = prods[0]!.id;
       produtoRuim = prods[1]!.id;
@@ -116,7 +136,10 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
            ($1, $2, 2, $3::numeric * 2), ($1, $4, 3, $5::numeric * 3 + 1)`,
         [idPedido, produtoBom, prods[0]!.valor_unit, produtoRuim, prods[1]!.valor_unit],
       );
-      await c.query("INSERT INTO auditoria_pedidos (id_pedido, dispositivo, geohash, telefone) VALUES ($1, 'Samsung', '6gycfqp', $2)", [idPedido, telefone]);
+      await c.query("INSERT INTO auditoria_pedidos (id_pedido, dispositivo, geohash, telefone) VALUES ($1, 'Samsung', '6gycfqp', $2)", [
+        idPedido,
+        telefone,
+      ]);
       await c.query("COMMIT");
     });
     // Wait until the connector has published every change (pessoas: 2 c + u + d + tombstone).
@@ -142,10 +165,14 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
     const catalogo = ["categorias", "produtos", "pessoas"];
     // One result per captured table, each as expected: the catalog and the people read, the rest empty.
     const esperado = Object.fromEntries(TABELAS_CAPTURADAS.map((n) => [n, catalogo.includes(n) ? "lido" : "vazio"]));
-    const raw = Object.fromEntries(primeiro.rawCdc.map((r) => [r.tabela, r.linhas > 0 ? "lido" : r.linhas === 0 && r.versao === 0 ? "vazio" : json(r)]));
+    const raw = Object.fromEntries(
+      primeiro.rawCdc.map((r) => [r.tabela, r.linhas > 0 ? "lido" : r.linhas === 0 && r.versao === 0 ? "vazio" : json(r)]),
+    );
     assert.deepEqual(raw, esperado);
     assert.equal(primeiro.rawCdc.length, TABELAS_CAPTURADAS.length, json(primeiro.rawCdc));
-    const trusted = Object.fromEntries(primeiro.trusted.map((r) => [r.tabela, r.eventos > 0 ? "lido" : r.eventos === 0 ? "vazio" : json(r)]));
+    const trusted = Object.fromEntries(
+      primeiro.trusted.map((r) => [r.tabela, r.eventos > 0 ? "lido" : r.eventos === 0 ? "vazio" : json(r)]),
+    );
     assert.deepEqual(trusted, esperado);
     assert.equal(primeiro.trusted.length, TABELAS_CAPTURADAS.length, json(primeiro.trusted));
     const [{ n }] = await query<{ n: number }>("oltp", "SELECT count(*)::int AS n FROM produtos");
@@ -154,7 +181,9 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
 
   test("raw keeps every event verbatim with its Kafka position", async () => {
     const linhas = await tabelaRawCdc("pessoas", RAIZ).linhas();
-    const nossas = linhas.filter((l) => typeof l.payload === "string" && ((l.payload as string).includes(nomeA) || (l.payload as string).includes(nomeB)));
+    const nossas = linhas.filter(
+      (l) => typeof l.payload === "string" && ((l.payload as string).includes(nomeA) || (l.payload as string).includes(nomeB)),
+    );
     assert.deepEqual(nossas.map((l) => l.op).sort(), ["c", "c", "d", "u"]);
     for (const l of nossas) {
       assert.equal(l.kafka_topico, topicoDaTabela("pessoas"));
@@ -165,10 +194,16 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
     // after the delete — not any tombstone the topic already held from other tests.
     const exclusao = nossas.find((l) => l.op === "d")!;
     assert.ok(typeof exclusao.kafka_chave === "string" && exclusao.kafka_chave.includes(String(idB)), json(exclusao));
-    const daChave = linhas.filter((l) => l.kafka_chave === exclusao.kafka_chave).sort((a, b) => Number(a.kafka_offset) - Number(b.kafka_offset));
+    const daChave = linhas
+      .filter((l) => l.kafka_chave === exclusao.kafka_chave)
+      .sort((a, b) => Number(a.kafka_offset) - Number(b.kafka_offset));
     assert.deepEqual(
       daChave.map((l) => [l.op, l.payload === null]),
-      [["c", false], ["d", false], [null, true]],
+      [
+        ["c", false],
+        ["d", false],
+        [null, true],
+      ],
       "B: criação, exclusão e o tombstone depois da exclusão, todos no raw",
     );
     const tombstone = daChave[2]!;
@@ -202,8 +237,15 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
     assert.match(nossa[0]!.motivo as string, /valor_total=.* ≠ qtde × valor_unit = 3 × /);
     assert.equal(JSON.parse(nossa[0]!.chave as string).id_produto, produtoRuim);
     const itens = await tabelaTrusted("itens_pedidos", RAIZ).linhas({ onde: [["id_pedido", "=", idPedido]] });
-    assert.deepEqual(itens.map((i) => i.id_produto), [produtoBom]);
-    assert.equal(terceiro.trusted.reduce((s, r) => s + r.quarentena, 0), 0, "a reexecução não duplica a quarentena");
+    assert.deepEqual(
+      itens.map((i) => i.id_produto),
+      [produtoBom],
+    );
+    assert.equal(
+      terceiro.trusted.reduce((s, r) => s + r.quarentena, 0),
+      0,
+      "a reexecução não duplica a quarentena",
+    );
   });
 
   test("no personal data in clear text in trusted or refined (rows and _delta_log)", async () => {
@@ -213,7 +255,12 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
       [primeiroDoBurst, ultimoDoBurst],
     );
     const proibidos = [nomeA, nomeA2, nomeB, telefone, telefone.slice(1), String(idA), String(idB), ...nomes, ...cpfs];
-    const tabelas = [...TABELAS_CAPTURADAS.map((n) => tabelaTrusted(n, RAIZ)), tabelaQuarentena(RAIZ), tabelaRefined("itens_por_pessoa", RAIZ), tabelaRefined("vendas_diarias", RAIZ)];
+    const tabelas = [
+      ...TABELAS_CAPTURADAS.map((n) => tabelaTrusted(n, RAIZ)),
+      tabelaQuarentena(RAIZ),
+      tabelaRefined("itens_por_pessoa", RAIZ),
+      tabelaRefined("vendas_diarias", RAIZ),
+    ];
     for (const t of tabelas) {
       const texto = json(await t.linhas());
       for (const p of proibidos) assert.ok(!texto.includes(p), `${t.url} contém ${p}`);
@@ -243,10 +290,20 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
       [primeiroDoBurst, ultimoDoBurst],
     );
     assert.ok(oltp.length > 0);
-    const refined = (await tabelaRefined("itens_por_pessoa", RAIZ).linhas({ onde: [["id_pedido", ">=", primeiroDoBurst], ["id_pedido", "<=", ultimoDoBurst]] }))
+    const refined = (
+      await tabelaRefined("itens_por_pessoa", RAIZ).linhas({
+        onde: [
+          ["id_pedido", ">=", primeiroDoBurst],
+          ["id_pedido", "<=", ultimoDoBurst],
+        ],
+      })
+    )
       .map((l) => ({ id_pedido: String(l.id_pedido), id_produto: l.id_produto, fraude: l.fraude_rotulada }))
       .sort((a, b) => Number(a.id_pedido) - Number(b.id_pedido) || (a.id_produto as number) - (b.id_produto as number));
-    assert.deepEqual(refined, oltp.map((l) => ({ id_pedido: l.id_pedido, id_produto: l.id_produto, fraude: l.fraude })));
+    assert.deepEqual(
+      refined,
+      oltp.map((l) => ({ id_pedido: l.id_pedido, id_produto: l.id_produto, fraude: l.fraude })),
+    );
     const r = segundo.refined!;
     assert.equal(r.itens.inseridas, oltp.length, "o build inseriu exatamente os itens novos");
     assert.equal(r.portao.ok, true);
@@ -255,10 +312,19 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
     const diarias = await tabelaRefined("vendas_diarias", RAIZ).linhas();
     const soma = (xs: Record<string, unknown>[], c: string) => xs.reduce((s, x) => s + Math.round(Number(x[c]) * 100), 0);
     assert.equal(soma(diarias, "receita"), soma(itens, "valor_total"));
-    assert.equal(diarias.reduce((s, d) => s + Number(d.itens), 0), itens.length);
-    assert.equal(diarias.reduce((s, d) => s + Number(d.pedidos), 0), new Set(itens.map((i) => String(i.id_pedido))).size);
+    assert.equal(
+      diarias.reduce((s, d) => s + Number(d.itens), 0),
+      itens.length,
+    );
+    assert.equal(
+      diarias.reduce((s, d) => s + Number(d.pedidos), 0),
+      new Set(itens.map((i) => String(i.id_pedido))).size,
+    );
     const fraudes = new Set(itens.filter((i) => i.fraude_rotulada).map((i) => String(i.id_pedido))).size;
-    assert.equal(diarias.reduce((s, d) => s + Number(d.pedidos_fraude_rotulada), 0), fraudes);
+    assert.equal(
+      diarias.reduce((s, d) => s + Number(d.pedidos_fraude_rotulada), 0),
+      fraudes,
+    );
   });
 
   test("an order whose item is in quarantine is held back from refined", async () => {
@@ -274,7 +340,11 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
     assert.deepEqual(commits(terceiro.rawCdc), zeros, json(terceiro.rawCdc));
     assert.deepEqual(commits(terceiro.rawDw), { fato_pedidos: 0 }, json(terceiro.rawDw));
     assert.deepEqual(commits(terceiro.trusted), zeros, json(terceiro.trusted));
-    assert.deepEqual(commits([terceiro.refined!.itens, terceiro.refined!.diarias]), { itens_por_pessoa: 0, vendas_diarias: 0 }, json(terceiro.refined));
+    assert.deepEqual(
+      commits([terceiro.refined!.itens, terceiro.refined!.diarias]),
+      { itens_por_pessoa: 0, vendas_diarias: 0 },
+      json(terceiro.refined),
+    );
     // … and, as stored, the same version and the same objects in every table: no commit, no orphan file.
     assert.equal(Object.keys(depoisDoTerceiro).length, todasAsTabelas().length);
     assert.deepEqual(depoisDoTerceiro, antesDoTerceiro, "o segundo build seguido não pode gravar nada");
@@ -285,17 +355,31 @@ describe("lakehouse: raw → trusted → refined", { timeout: 900_000 }, () => {
     const refined = tabelaRefined("itens_por_pessoa", RAIZ);
     const tabelasRefined = [refined, tabelaRefined("vendas_diarias", RAIZ)];
     const antes = await estadoDasTabelas(tabelasRefined);
-    const [alvo] = await itens.linhas({ onde: [["id_pedido", ">=", primeiroDoBurst], ["id_pedido", "<=", ultimoDoBurst]] });
+    const [alvo] = await itens.linhas({
+      onde: [
+        ["id_pedido", ">=", primeiroDoBurst],
+        ["id_pedido", "<=", ultimoDoBurst],
+      ],
+    });
     assert.ok(alvo);
     const boa = (await itens.instantaneo()).versao;
     // Someone writes an item straight into trusted whose total is off by one cent (and, for the
     // order to add up, moves the cent into the order too): only the gate can catch it.
     const centavo = (v: unknown) => (Math.round(Number(v) * 100) + 1) / 100;
-    await itens.atualizar({ onde: [["id_pedido", "=", alvo.id_pedido], ["id_produto", "=", alvo.id_produto]], definir: { valor_total: centavo(alvo.valor_total).toFixed(2), _promovido_em: new Date() } });
+    await itens.atualizar({
+      onde: [
+        ["id_pedido", "=", alvo.id_pedido],
+        ["id_produto", "=", alvo.id_produto],
+      ],
+      definir: { valor_total: centavo(alvo.valor_total).toFixed(2), _promovido_em: new Date() },
+    });
     const pedidos = tabelaTrusted("pedidos", RAIZ);
     const [pedido] = await pedidos.linhas({ onde: [["id", "=", alvo.id_pedido]] });
     const pedidosBoa = (await pedidos.instantaneo()).versao;
-    await pedidos.atualizar({ onde: [["id", "=", alvo.id_pedido]], definir: { valor_total: centavo(pedido!.valor_total).toFixed(2), _promovido_em: new Date() } });
+    await pedidos.atualizar({
+      onde: [["id", "=", alvo.id_pedido]],
+      definir: { valor_total: centavo(pedido!.valor_total).toFixed(2), _promovido_em: new Date() },
+    });
     await assert.rejects(construirRefined({ raiz: RAIZ }), (e: unknown) => {
       assert.ok(e instanceof ErroPortao, String(e));
       assert.match(e.message, /item = qtde × valor_unit: 1 item\(ns\) divergente/);
@@ -329,12 +413,17 @@ describe("lakehouse: DW extracts", { timeout: 300_000 }, () => {
     const antes = await estadoDasTabelas(MODELOS.map((m) => tabelaRawDw(m, RAIZ)));
     const r2 = await extrairDw({ raiz: RAIZ, modelos: MODELOS, loteDw: 97 });
     assert.deepEqual(Object.fromEntries(r2.map((x) => [x.tabela, x.commits])), Object.fromEntries(MODELOS.map((m) => [m, 0])), json(r2));
-    assert.deepEqual(await estadoDasTabelas(MODELOS.map((m) => tabelaRawDw(m, RAIZ))), antes, "a reexecução não grava nada: nem versão, nem arquivo");
+    assert.deepEqual(
+      await estadoDasTabelas(MODELOS.map((m) => tabelaRawDw(m, RAIZ))),
+      antes,
+      "a reexecução não grava nada: nem versão, nem arquivo",
+    );
   });
 });
 
 describe("npm run lake: bad input", () => {
-  const lake = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "cli/lake.ts", ...args], { cwd: config().root, encoding: "utf8" });
+  const lake = (...args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", "cli/lake.ts", ...args], { cwd: config().root, encoding: "utf8" });
   // Under a prefix of its own, so that anything the command wrote would be found there.
   const prefixo = `${RAIZ}/cli-${randomUUID().slice(0, 8)}`;
   const comPrefixo = ["--prefixo", prefixo];
@@ -350,7 +439,8 @@ describe("npm run lake: bad input", () => {
       const r = lake(...args);
       assert.equal(r.status, 2, r.stdout + r.stderr);
       assert.match(r.stderr, esperado);
-      for (const camada of ["raw", "trusted", "refined"] as const) assert.deepEqual(await objetosSob(bucketDaCamada(camada), `${prefixo}/`), [], `${camada}: nada gravado`);
+      for (const camada of ["raw", "trusted", "refined"] as const)
+        assert.deepEqual(await objetosSob(bucketDaCamada(camada), `${prefixo}/`), [], `${camada}: nada gravado`);
     });
   }
 });

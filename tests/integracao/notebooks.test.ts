@@ -21,8 +21,14 @@ interface Notebook {
 describe("committed notebooks", () => {
   test("the course has numbered notebooks, 00 and 01 at least", () => {
     const names = notebooks.map((n) => basename(n));
-    assert.ok(names.some((n) => n.startsWith("00_")), names.join(", "));
-    assert.ok(names.some((n) => n.startsWith("01_")), names.join(", "));
+    assert.ok(
+      names.some((n) => n.startsWith("00_")),
+      names.join(", "),
+    );
+    assert.ok(
+      names.some((n) => n.startsWith("01_")),
+      names.join(", "),
+    );
   });
 
   test("notebooks/lib links to ../lib, so notebooks import the kit's code", () => {

@@ -74,10 +74,10 @@ before(async () => {
     [PESSOA],
   );
   [pedido, pedidoSemAuditoria, pedidoSoItens, pedidoSoAuditoria] = inserted.rows.map((r) => Number(r.id));
-  await client.query(
-    `INSERT INTO itens_pedidos (id_pedido, id_produto, qtde, valor_total) VALUES ($1, 1, 1, 289.58), ($2, 2, 1, 929.20)`,
-    [pedido, pedidoSoItens],
-  );
+  await client.query(`INSERT INTO itens_pedidos (id_pedido, id_produto, qtde, valor_total) VALUES ($1, 1, 1, 289.58), ($2, 2, 1, 929.20)`, [
+    pedido,
+    pedidoSoItens,
+  ]);
   await client.query(
     `INSERT INTO auditoria_pedidos (id_pedido, dispositivo, geohash, telefone)
      VALUES ($1, 'Iphone', '6gyf4bf8', '345678901'), ($2, 'Iphone', '6gyc', '345678901')`,
@@ -545,11 +545,11 @@ test("schema: as 6 tabelas do modelo e nada de rotulos_*", async () => {
     "SELECT relname FROM pg_class WHERE relnamespace = $1::regnamespace AND relkind IN ('r', 'p') ORDER BY relname",
     [SCHEMA],
   );
-  assert.deepEqual(rows.map((r) => r.relname), [...TABLES].sort());
-  const labels = await client.query(
-    "SELECT 1 FROM pg_class WHERE relnamespace = $1::regnamespace AND relname LIKE 'rotulos%'",
-    [SCHEMA],
+  assert.deepEqual(
+    rows.map((r) => r.relname),
+    [...TABLES].sort(),
   );
+  const labels = await client.query("SELECT 1 FROM pg_class WHERE relnamespace = $1::regnamespace AND relname LIKE 'rotulos%'", [SCHEMA]);
   assert.equal(labels.rowCount, 0);
 });
 
@@ -626,10 +626,10 @@ test("valores de fronteira válidos são aceitos", async () => {
   await accepts("INSERT INTO pessoas (id, nome, sexo, dt_nasc) VALUES (10000000000, 'Min', 'F', '1900-01-01')");
   await accepts("INSERT INTO pessoas (id, nome, sexo, dt_nasc) VALUES (99999999999, 'Max', 'M', CURRENT_DATE)");
   for (const geohash of ["6", "6gyf", "0123456789bc", "defghjkmnpqr", "stuvwxyz"]) {
-    await accepts(
-      "INSERT INTO auditoria_pedidos (id_pedido, dispositivo, geohash, telefone) VALUES ($1, 'Iphone', $2, '12345678')",
-      [pedidoSemAuditoria, geohash],
-    );
+    await accepts("INSERT INTO auditoria_pedidos (id_pedido, dispositivo, geohash, telefone) VALUES ($1, 'Iphone', $2, '12345678')", [
+      pedidoSemAuditoria,
+      geohash,
+    ]);
   }
   await accepts(
     "INSERT INTO auditoria_pedidos (id_pedido, dispositivo, geohash, telefone) VALUES ($1, 'Iphone', '6gyf', '+5511912345678')",
@@ -672,7 +672,10 @@ test("updated_at: trigger BEFORE UPDATE em toda tabela, e o valor muda a cada UP
       ORDER BY 1`,
     [SCHEMA],
   );
-  assert.deepEqual(triggers.rows.map((r) => r.table), [...TABLES].sort());
+  assert.deepEqual(
+    triggers.rows.map((r) => r.table),
+    [...TABLES].sort(),
+  );
 
   for (const table of TABLES) {
     await t.test(table, () =>

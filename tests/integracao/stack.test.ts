@@ -145,13 +145,22 @@ describe("npm run stack", () => {
   test("`down` stops every process it started, by pid; `up` brings all back healthy", { timeout: 10 * 60_000 }, async () => {
     const dirs = stackDirs(cfg.root);
     const pids = ["kafka", "connect", "minio", "jupyter"].map((s) => readPid(dirs, s));
-    assert.ok(pids.every((p) => p !== undefined && isAlive(p)), `pids: ${pids.join(", ")}`);
+    assert.ok(
+      pids.every((p) => p !== undefined && isAlive(p)),
+      `pids: ${pids.join(", ")}`,
+    );
     const down = stackCli("down");
     assert.equal(down.code, 0, down.out);
     for (const service of SERVICES) assert.match(down.out, new RegExp(`${service}: parado`));
     for (const pid of pids) assert.ok(!isAlive(pid!), `pid ${pid} still alive`);
     const report = await healthReport(cfg);
-    assert.ok(report.every((h) => !h.ok), report.filter((h) => h.ok).map((h) => h.service).join(", "));
+    assert.ok(
+      report.every((h) => !h.ok),
+      report
+        .filter((h) => h.ok)
+        .map((h) => h.service)
+        .join(", "),
+    );
     const up = stackCli("up");
     assert.equal(up.code, 0, up.out);
     for (const service of SERVICES) assert.match(up.out, new RegExp(`^ok\\s+${service}\\s`, "m"));

@@ -12,7 +12,16 @@ describe("lib/config", () => {
   test("defaults equal the ports docker compose publishes", () => {
     const cfg = buildConfig(loadEnv(root, {}), root);
     assert.deepEqual(
-      [cfg.oltp.port, cfg.dw.port, cfg.kafka.port, cfg.connect.port, cfg.minio.port, cfg.minio.consolePort, cfg.airflow.port, cfg.jupyter.port],
+      [
+        cfg.oltp.port,
+        cfg.dw.port,
+        cfg.kafka.port,
+        cfg.connect.port,
+        cfg.minio.port,
+        cfg.minio.consolePort,
+        cfg.airflow.port,
+        cfg.jupyter.port,
+      ],
       [5432, 5433, 9092, 8083, 9000, 9001, 8080, 8888],
     );
     assert.equal(cfg.oltp.database, "liga_sudoers");
@@ -52,7 +61,16 @@ describe("lib/config", () => {
     const offenders: string[] = [];
     for (const file of tracked) {
       const text = readFileSync(join(root, file), "utf8");
-      for (const literal of ["sudoers1234", "sudoers123", "captura-sudoers", "leitura-sudoers", "localhost:5432", "localhost:9092", ":8083", "5433"]) {
+      for (const literal of [
+        "sudoers1234",
+        "sudoers123",
+        "captura-sudoers",
+        "leitura-sudoers",
+        "localhost:5432",
+        "localhost:9092",
+        ":8083",
+        "5433",
+      ]) {
         if (text.includes(literal)) offenders.push(`${file}: ${literal}`);
       }
     }

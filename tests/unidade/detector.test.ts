@@ -48,7 +48,10 @@ describe("rule engine (pure)", () => {
   test("first order: no device rule, whatever the device", () => {
     assert.deepEqual(avaliarRegras(fatos("2026-01-01T10:00:00Z", "Samsung", SP), undefined), []);
     // Only this very order is known (the state may already hold it): still the first.
-    assert.deepEqual(avaliarRegras(fatos("2026-01-01T10:00:00Z", "Samsung", SP), historico("2026-01-01T10:00:00Z", { Samsung: "2026-01-01T10:00:00Z" })), []);
+    assert.deepEqual(
+      avaliarRegras(fatos("2026-01-01T10:00:00Z", "Samsung", SP), historico("2026-01-01T10:00:00Z", { Samsung: "2026-01-01T10:00:00Z" })),
+      [],
+    );
   });
 
   test("new device after an earlier order: dispositivo", () => {
@@ -102,7 +105,12 @@ describe("rule engine (pure)", () => {
 });
 
 // Change events as lib/cdc decodes them.
-function evento(tabela: TabelaDetector, after: Record<string, unknown>, tx?: { txId: number; ordem: number }, op: "c" | "r" = "c"): EventoCdc<unknown> {
+function evento(
+  tabela: TabelaDetector,
+  after: Record<string, unknown>,
+  tx?: { txId: number; ordem: number },
+  op: "c" | "r" = "c",
+): EventoCdc<unknown> {
   return {
     op,
     before: null,
@@ -178,7 +186,11 @@ describe("stream join (in memory)", () => {
     m.receber("auditoria_pedidos", auditoria(8, "Nokia", SP, { txId: 91, ordem: 1 }));
     m.receber("pedidos", pedido(10, 12, "2026-01-03T10:00:00Z", { txId: 92, ordem: 1 }));
     m.receber("auditoria_pedidos", auditoria(10, "Iphone", SP, { txId: 92, ordem: 1 }));
-    assert.deepEqual(m.pessoasAJulgar().sort((a, b) => a - b), [9, 12], "a device unseen before, and a first order, may both change with history");
+    assert.deepEqual(
+      m.pessoasAJulgar().sort((a, b) => a - b),
+      [9, 12],
+      "a device unseen before, and a first order, may both change with history",
+    );
     m.reforcarEstado([{ id_pessoa: 9, dispositivo: "Nokia", desde: us("2026-01-01T12:00:00Z") }]);
     assert.deepEqual(resumo(m.colher()), { 8: [], 10: [] });
   });
@@ -201,7 +213,20 @@ describe("stream join (in memory)", () => {
     // Transaction 70 committed after: its other half will come, no lookup yet.
     m.receber("pedidos", pedido(5, 9, "2026-01-03T10:00:00Z", { txId: 70, ordem: 1 }), undefined, 0);
     assert.deepEqual(m.incompletosParaBuscar(100), [4]);
-    m.completarDoBanco([4], [{ id: 4, id_pessoa: 9, dt_us: us("2026-01-02T10:00:00Z"), dt_iso: "2026-01-02T10:00:00.000000Z", dispositivo: "Samsung", geohash: SP }], 100);
+    m.completarDoBanco(
+      [4],
+      [
+        {
+          id: 4,
+          id_pessoa: 9,
+          dt_us: us("2026-01-02T10:00:00Z"),
+          dt_iso: "2026-01-02T10:00:00.000000Z",
+          dispositivo: "Samsung",
+          geohash: SP,
+        },
+      ],
+      100,
+    );
     assert.deepEqual(resumo(m.colher(100)), { 4: ["dispositivo"] });
     assert.deepEqual(m.offsetsParaConfirmar(), [{ topic: "a", partition: 0, offset: "8" }]);
     // Its pedidos half shows up after all: the order was judged already, nothing new.
@@ -253,11 +278,17 @@ describe("the device rule over a person's whole history (the lakehouse's view)",
   test("each case gets the course's verdict, from the batch function and from the stream's state", () => {
     const esperado = CASOS_DISPOSITIVO.filter((c) => c.esperado).map((c) => c.id_pedido);
     const lote = [...pedidosPorPessoa(CASOS_DISPOSITIVO).values()].flatMap((pedidos) => [...pedidosComDispositivoNovo(pedidos)]);
-    assert.deepEqual(lote.sort((a, b) => a - b), esperado);
+    assert.deepEqual(
+      lote.sort((a, b) => a - b),
+      esperado,
+    );
     const estado = new EstadoDispositivos();
     for (const c of CASOS_DISPOSITIVO) estado.registrarDispositivo(c.id_pessoa, c.dispositivo, us(c.dt_venda));
     for (const c of CASOS_DISPOSITIVO) {
-      const regras = avaliarRegras({ id_pedido: c.id_pedido, id_pessoa: c.id_pessoa, dt_venda: us(c.dt_venda), dispositivo: c.dispositivo, geohash: SP }, estado.historico(c.id_pessoa));
+      const regras = avaliarRegras(
+        { id_pedido: c.id_pedido, id_pessoa: c.id_pessoa, dt_venda: us(c.dt_venda), dispositivo: c.dispositivo, geohash: SP },
+        estado.historico(c.id_pessoa),
+      );
       assert.deepEqual(regras, c.esperado ? ["dispositivo"] : [], `order ${c.id_pedido}: ${c.porque}`);
     }
   });
@@ -276,12 +307,19 @@ describe("the device rule over a person's whole history (the lakehouse's view)",
     let quebras = 0;
     for (let pessoa = 1; pessoa <= 300; pessoa++) {
       // Few distinct instants, so ties (same instant, same device) happen often.
-      const pedidos = Array.from({ length: inteiro(rng, 1, 6) }, (_, i) => ({ id: pessoa * 10 + i, instante: inteiro(rng, 1, 5), dispositivo: escolher(rng, dispositivos) }));
+      const pedidos = Array.from({ length: inteiro(rng, 1, 6) }, (_, i) => ({
+        id: pessoa * 10 + i,
+        instante: inteiro(rng, 1, 5),
+        dispositivo: escolher(rng, dispositivos),
+      }));
       const estado = new EstadoDispositivos();
       for (const p of pedidos) estado.registrarDispositivo(pessoa, p.dispositivo, p.instante);
       const lote = pedidosComDispositivoNovo(pedidos);
       for (const p of pedidos) {
-        const stream = avaliarRegras({ id_pedido: p.id, id_pessoa: pessoa, dt_venda: p.instante, dispositivo: p.dispositivo, geohash: SP }, estado.historico(pessoa)).includes("dispositivo");
+        const stream = avaliarRegras(
+          { id_pedido: p.id, id_pessoa: pessoa, dt_venda: p.instante, dispositivo: p.dispositivo, geohash: SP },
+          estado.historico(pessoa),
+        ).includes("dispositivo");
         assert.equal(lote.has(p.id), stream, `person ${pessoa}, order ${p.id}`);
       }
       quebras += lote.size;
@@ -308,7 +346,8 @@ function adminFalso(o: { topicos: string[]; criar: () => Promise<boolean>; polit
     },
     describeConfigs: async () => ({ resources: [{ configEntries: [{ configName: "cleanup.policy", configValue: o.politica }] }] }),
     alterConfigs: async (p: { resources: { name: string; configEntries: { name: string; value: string }[] }[] }) => {
-      for (const x of p.resources) r.alteracoes.push({ topico: x.name, politica: x.configEntries.find((c) => c.name === "cleanup.policy")?.value });
+      for (const x of p.resources)
+        r.alteracoes.push({ topico: x.name, politica: x.configEntries.find((c) => c.name === "cleanup.policy")?.value });
     },
   } as unknown as Admin;
   return r;

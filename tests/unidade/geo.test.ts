@@ -308,9 +308,25 @@ describe("lib/geo — places and geohashesPerto", () => {
 
   test("LUGARES_PERMITIDOS: capitals plus interior and coastal cities of SP, MG and RJ", () => {
     const nomes = LUGARES_PERMITIDOS.map((l) => l.nome);
-    for (const n of ["São Paulo", "Campinas", "Santos", "Ubatuba", "Ribeirão Preto", "Sorocaba", "Belo Horizonte",
-      "Uberlândia", "Juiz de Fora", "Montes Claros", "Ouro Preto", "Rio de Janeiro", "Niterói", "Paraty",
-      "Petrópolis", "Campos dos Goytacazes", "Angra dos Reis"]) {
+    for (const n of [
+      "São Paulo",
+      "Campinas",
+      "Santos",
+      "Ubatuba",
+      "Ribeirão Preto",
+      "Sorocaba",
+      "Belo Horizonte",
+      "Uberlândia",
+      "Juiz de Fora",
+      "Montes Claros",
+      "Ouro Preto",
+      "Rio de Janeiro",
+      "Niterói",
+      "Paraty",
+      "Petrópolis",
+      "Campos dos Goytacazes",
+      "Angra dos Reis",
+    ]) {
       assert.ok(nomes.includes(n), n);
     }
     for (const uf of UFS_PERMITIDAS) {
@@ -326,7 +342,11 @@ describe("lib/geo — places and geohashesPerto", () => {
       assert.ok(nomes.includes(n), n);
     }
     assert.ok(LUGARES_FORA.some((l) => l.nome.includes("6m3p")));
-    for (const uf of ["ES", "PR", "GO", "MS", "BA"]) assert.ok(LUGARES_FORA.some((l) => l.uf === uf), uf);
+    for (const uf of ["ES", "PR", "GO", "MS", "BA"])
+      assert.ok(
+        LUGARES_FORA.some((l) => l.uf === uf),
+        uf,
+      );
     assert.ok(LUGARES_FORA.every((l) => !UFS_PERMITIDAS.includes(l.uf as never)));
   });
 

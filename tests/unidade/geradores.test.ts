@@ -36,7 +36,10 @@ describe("people", () => {
     const pessoas: Pessoa[] = Array.from({ length: 400 }, () => gerador.proxima());
     for (const p of pessoas) {
       const lista = p.sexo === "F" ? FEMININOS : MASCULINOS;
-      assert.ok(comecaCom(p.nome, lista), `${p.nome} (sexo ${p.sexo}) does not start with a ${p.sexo === "F" ? "female" : "male"} first name`);
+      assert.ok(
+        comecaCom(p.nome, lista),
+        `${p.nome} (sexo ${p.sexo}) does not start with a ${p.sexo === "F" ? "female" : "male"} first name`,
+      );
     }
     const mulheres = pessoas.filter((p) => p.sexo === "F").length;
     assert.ok(mulheres > 150 && mulheres < 250, `${mulheres} women of 400: both sexes drawn`);
@@ -90,7 +93,10 @@ test("planner: every fraud breaks its rule, and no clean order breaks one (groun
       assert.ok(primeiro || !novo, `order ${i}: a clean order uses a device the person used before`);
       tipos.limpos++;
     }
-    assert.equal(p.centavos, p.itens.reduce((s, it) => s + it.centavos, 0));
+    assert.equal(
+      p.centavos,
+      p.itens.reduce((s, it) => s + it.centavos, 0),
+    );
     assert.ok(p.itens.length >= 1 && p.itens.length <= 5);
     vistos.add(p.dispositivo);
     usados.set(p.id_pessoa, vistos);

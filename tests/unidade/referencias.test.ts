@@ -8,7 +8,8 @@ import { test } from "node:test";
 import { repoRoot } from "../../lib/config";
 
 const root = repoRoot();
-const PASTAS = "lib|cli|stack|tests|scripts|dbt_project|airflow_dags|delta_lake|docker|debezium-init|dw-init|postgresql-init|notebooks|quickstart";
+const PASTAS =
+  "lib|cli|stack|tests|scripts|dbt_project|airflow_dags|delta_lake|docker|debezium-init|dw-init|postgresql-init|notebooks|quickstart";
 // A path starts a token (not inside another path or a URL) and ends before punctuation.
 const CAMINHO = new RegExp(`(?<![\\w./-])(?:${PASTAS})/[\\w.@/-]*[\\w/]`, "g");
 
@@ -24,7 +25,10 @@ function existe(caminho: string, arquivo: string): boolean {
 }
 
 test("every repository path named in docs, notebooks and comments exists", () => {
-  const arquivos = execFileSync("git", ["ls-files", "*.md", "*.ts", "*.py", "*.ipynb", "*.yml", "*.sql", "*.sh", ".env.example"], { cwd: root, encoding: "utf8" })
+  const arquivos = execFileSync("git", ["ls-files", "*.md", "*.ts", "*.py", "*.ipynb", "*.yml", "*.sql", "*.sh", ".env.example"], {
+    cwd: root,
+    encoding: "utf8",
+  })
     .split("\n")
     .filter((f) => f && !f.startsWith("lib/data/") && existsSync(join(root, f)));
   assert.ok(arquivos.length > 50, `${arquivos.length} files read`);

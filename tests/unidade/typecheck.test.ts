@@ -33,5 +33,5 @@ test("lib/ never imports a folder by its bare name (tslab cannot resolve it)", (
     }
   };
   visitar(join(root, "lib"));
-  assert.deepEqual(pastas, [], "use \"<pasta>/index\"");
+  assert.deepEqual(pastas, [], 'use "<pasta>/index"');
 });

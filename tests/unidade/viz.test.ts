@@ -45,7 +45,12 @@ describe("graficoSvg", () => {
   test("renders a spec to SVG text with a white background, the kit's font and width 640", async () => {
     const svg = await graficoSvg({
       title: "Pontos",
-      data: { values: [{ a: 1, b: 2 }, { a: 3, b: 4 }] },
+      data: {
+        values: [
+          { a: 1, b: 2 },
+          { a: 3, b: 4 },
+        ],
+      },
       mark: "point",
       encoding: { x: { field: "a", type: "quantitative" }, y: { field: "b", type: "quantitative" } },
     });
@@ -88,10 +93,24 @@ describe("graficoSvg", () => {
 
   test("titles the spec leaves out are written in Portuguese", async () => {
     const svg = await graficoSvg({
-      data: { values: [{ dia: new Date(2024, 0, 5), valor: 2 }, { dia: new Date(2024, 1, 5), valor: 3 }] },
+      data: {
+        values: [
+          { dia: new Date(2024, 0, 5), valor: 2 },
+          { dia: new Date(2024, 1, 5), valor: 3 },
+        ],
+      },
       hconcat: [
-        { mark: "bar", encoding: { x: { field: "dia", type: "ordinal", timeUnit: "yearmonth" }, y: { aggregate: "count", type: "quantitative" } } },
-        { mark: "bar", encoding: { x: { field: "valor", type: "quantitative", bin: true }, y: { field: "valor", type: "quantitative", aggregate: "mean" } } },
+        {
+          mark: "bar",
+          encoding: { x: { field: "dia", type: "ordinal", timeUnit: "yearmonth" }, y: { aggregate: "count", type: "quantitative" } },
+        },
+        {
+          mark: "bar",
+          encoding: {
+            x: { field: "valor", type: "quantitative", bin: true },
+            y: { field: "valor", type: "quantitative", aggregate: "mean" },
+          },
+        },
       ],
     });
     for (const t of ["dia (ano-mês)", "contagem", "valor (faixas)", "média de valor"]) assert.ok(svg.includes(`>${t}</text>`), t);
@@ -111,12 +130,14 @@ describe("graficoSvg", () => {
       graficoSvg({ data: dados, mark: "bar", encoding: { y: { field: "totl", type: "quantitative" } } }),
       /o canal "y" usa o campo "totl", que não existe nos dados \(colunas: uf, total\)/,
     );
+    await assert.rejects(graficoSvg({ data: dados } as unknown as TopLevelSpec), /Especificação inválida no gráfico: .*"mark", "layer"/);
     await assert.rejects(
-      graficoSvg({ data: dados } as unknown as TopLevelSpec),
-      /Especificação inválida no gráfico: .*"mark", "layer"/,
-    );
-    await assert.rejects(
-      graficoSvg({ data: dados, transform: [{ calculate: "datum.total +* 2", as: "x" }], mark: "bar", encoding: { x: { field: "x", type: "quantitative" } } }),
+      graficoSvg({
+        data: dados,
+        transform: [{ calculate: "datum.total +* 2", as: "x" }],
+        mark: "bar",
+        encoding: { x: { field: "x", type: "quantitative" } },
+      }),
       /gráfico: .*Unexpected token/,
     );
     await assert.rejects(graficoSvg(null as unknown as TopLevelSpec), /precisa ser um objeto Vega-Lite/);
@@ -160,7 +181,9 @@ describe("barras", () => {
     const alturas = [...bars.matchAll(/ d="([^"]+)"/g)].map((m) => barra(m[1]).altura);
     assert.equal(alturas.length, 4, "one height per bar");
     const valores = [1234.5, 830, 455.25, 120];
-    alturas.forEach((h, i) => assert.ok(Math.abs(h / alturas[0] - valores[i] / valores[0]) < 0.01, `bar ${i}: height ${h} not proportional to ${valores[i]}`));
+    for (const [i, h] of alturas.entries()) {
+      assert.ok(Math.abs(h / alturas[0] - valores[i] / valores[0]) < 0.01, `bar ${i}: height ${h} not proportional to ${valores[i]}`);
+    }
     const rotulos = grupo(svg, "mark-text role-mark");
     for (const r of ["1.234,5", "830,0", "455,3", "120,0"]) assert.ok(rotulos.includes(`>${r}</text>`), r);
     // Category order kept as given (not alphabetical).
@@ -175,7 +198,10 @@ describe("barras", () => {
     assert.equal(contar(bars, 'fill="#10b981"'), 4);
     const caixas = [...bars.matchAll(/ d="([^"]+)"/g)].map((m) => barra(m[1]));
     assert.equal(caixas.length, 4, "one box per bar");
-    assert.ok(caixas.every((c) => c.altura === caixas[0].altura), "same thickness");
+    assert.ok(
+      caixas.every((c) => c.altura === caixas[0].altura),
+      "same thickness",
+    );
     assert.ok(caixas[0].largura > caixas[3].largura, "length follows the value");
     assert.ok(svg.includes(">R$ 1.000</text>"), "currency ticks in pt-BR");
   });
@@ -217,9 +243,14 @@ describe("linhaTemporal with serie", () => {
     const linhas = ["Livros", "Games"].flatMap((categoria, i) =>
       ["2024-01-01", "2024-02-01", "2024-03-01"].map((mes, j) => ({ mes, categoria, receita: 100 * (i + 1) + j })),
     );
-    const svg = await graficoSvg(linhaTemporal(linhas, "mes", "receita", { unidadeTempo: "yearmonth", serie: "categoria", tituloSerie: "Categoria" }));
+    const svg = await graficoSvg(
+      linhaTemporal(linhas, "mes", "receita", { unidadeTempo: "yearmonth", serie: "categoria", tituloSerie: "Categoria" }),
+    );
     // Vega draws a grouped line as one mark group per series.
-    const marcas = svg.split('<g class="mark-line role-mark').slice(1).map((g) => g.slice(0, g.indexOf("</g>")));
+    const marcas = svg
+      .split('<g class="mark-line role-mark')
+      .slice(1)
+      .map((g) => g.slice(0, g.indexOf("</g>")));
     assert.equal(marcas.length, 2, "one line per category");
     for (const l of marcas) assert.equal(contar(l, "<path"), 1);
     const tracos = marcas.map((l) => /stroke="(#[0-9a-f]{6})"/.exec(l)?.[1]).sort();
@@ -236,12 +267,36 @@ describe("dispersaoMapa", () => {
       {
         type: "Feature",
         properties: { sigla: "SP" },
-        geometry: { type: "Polygon", coordinates: [[[-53, -25], [-44, -25], [-44, -20], [-53, -20], [-53, -25]]] },
+        geometry: {
+          type: "Polygon",
+          coordinates: [
+            [
+              [-53, -25],
+              [-44, -25],
+              [-44, -20],
+              [-53, -20],
+              [-53, -25],
+            ],
+          ],
+        },
       },
       {
         type: "Feature",
         properties: { sigla: "RJ" },
-        geometry: { type: "MultiPolygon", coordinates: [[[[-44, -23.5], [-44, -21], [-41, -21], [-41, -23.5], [-44, -23.5]]]] },
+        geometry: {
+          type: "MultiPolygon",
+          coordinates: [
+            [
+              [
+                [-44, -23.5],
+                [-44, -21],
+                [-41, -21],
+                [-41, -23.5],
+                [-44, -23.5],
+              ],
+            ],
+          ],
+        },
       },
     ],
   };
@@ -284,20 +339,43 @@ describe("render time", () => {
   test("a 1000-point scatter, a 1000-point map and a 180-bar chart render in seconds", async (t) => {
     await graficoSvg(barras([{ a: "x", b: 1 }], "a", "b")); // loads vega once
     let semente = 42;
-    const aleatorio = () => ((semente = (semente * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const aleatorio = () => {
+      semente = (semente * 1103515245 + 12345) % 2 ** 31;
+      return semente / 2 ** 31;
+    };
     const nuvem = Array.from({ length: 1000 }, (_, i) => ({ x: aleatorio() * 100, y: aleatorio() * 50, g: i % 3 ? "a" : "b" }));
     const casos: [string, TopLevelSpec, number][] = [
       [
         "dispersão de 1000 pontos",
-        { data: { values: nuvem }, mark: "circle", encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" }, color: { field: "g", type: "nominal" } } },
+        {
+          data: { values: nuvem },
+          mark: "circle",
+          encoding: {
+            x: { field: "x", type: "quantitative" },
+            y: { field: "y", type: "quantitative" },
+            color: { field: "g", type: "nominal" },
+          },
+        },
         1000,
       ],
       [
         "dispersaoMapa de 1000 pontos",
-        dispersaoMapa(nuvem.map((p, i) => ({ lat: -25 + p.y / 10, lon: -53 + p.x / 10, grupo: i % 20 ? "normal" : "fraude" })), { type: "FeatureCollection", features: [] }, { destaque: "fraude" }),
+        dispersaoMapa(
+          nuvem.map((p, i) => ({ lat: -25 + p.y / 10, lon: -53 + p.x / 10, grupo: i % 20 ? "normal" : "fraude" })),
+          { type: "FeatureCollection", features: [] },
+          { destaque: "fraude" },
+        ),
         1000,
       ],
-      ["180 barras", barras(Array.from({ length: 180 }, (_, i) => ({ dia: `d${i}`, n: i * 7 })), "dia", "n"), 180],
+      [
+        "180 barras",
+        barras(
+          Array.from({ length: 180 }, (_, i) => ({ dia: `d${i}`, n: i * 7 })),
+          "dia",
+          "n",
+        ),
+        180,
+      ],
     ];
     for (const [nome, spec, marcas] of casos) {
       const inicio = performance.now();
