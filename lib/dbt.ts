@@ -39,9 +39,9 @@ export interface OpcoesDbt {
   caminhos?: string[];
 }
 
-export const PASTA_DBT = "dbt_project";
+const PASTA_DBT = "dbt_project";
 
-export function pastaDbt(): string {
+function pastaDbt(): string {
   return join(config().root, PASTA_DBT);
 }
 
@@ -51,7 +51,7 @@ export function pastaAlvo(): string {
 }
 
 /** Environment of a dbt run: the DW endpoint for profiles.yml, no colours, no telemetry (no internet here). */
-export function ambienteDbt(caminhos: string[] = [], base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+function ambienteDbt(caminhos: string[] = [], base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const { dw } = config();
   return {
     ...base,

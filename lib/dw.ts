@@ -68,7 +68,7 @@ function pasta(...partes: string[]): string {
  * there in one transaction (readers see the old or the new set, never a mix): rerunning leaves
  * the same rows.
  */
-export async function carregarGeo(client: pg.ClientBase): Promise<{ ufs: number; litorais: number }> {
+async function carregarGeo(client: pg.ClientBase): Promise<{ ufs: number; litorais: number }> {
   const ufs = JSON.stringify(ufsGeoJSON());
   const litoral = JSON.stringify(litoralGeoJSON());
   return inTransaction(client, async () => {

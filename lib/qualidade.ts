@@ -13,7 +13,7 @@ export interface Verificacao {
 }
 
 /** Fraud rate bounds of the gate: a mix of history (≈1%) and streaming (≈5%) lands inside. */
-export const FAIXA_TAXA_FRAUDE: readonly [number, number] = [0.005, 0.1];
+const FAIXA_TAXA_FRAUDE: readonly [number, number] = [0.005, 0.1];
 /** z of the gate's Wilson interval (99.9%): a small sample is judged by what it can show. */
 const Z_PORTAO = 3.29;
 

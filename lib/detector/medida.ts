@@ -30,7 +30,7 @@ export interface MedidaDeteccao {
 }
 
 /** The id range judged by the last recorded run of the detector (deteccao.execucoes). */
-export async function ultimaFaixa(): Promise<FaixaDePedidos | null> {
+async function ultimaFaixa(): Promise<FaixaDePedidos | null> {
   const rows = await query<{ de: number; ate: number }>(
     "oltp",
     `SELECT primeiro_pedido AS de, ultimo_pedido AS ate FROM deteccao.execucoes
@@ -100,18 +100,6 @@ export async function medirDeteccao(faixa?: FaixaDePedidos): Promise<MedidaDetec
 export async function maiorIdDePedido(): Promise<number> {
   const [r] = await query<{ m: number }>("oltp", "SELECT coalesce(max(id), 0)::bigint AS m FROM public.pedidos");
   return Number(r.m);
-}
-
-/** The latest alerts written to deteccao.alertas, newest first, for display. */
-export async function ultimosAlertas(n = 10): Promise<Record<string, unknown>[]> {
-  return query(
-    "oltp",
-    `SELECT id_pedido, id_pessoa, array_to_string(regras, ' + ') AS regras, dispositivo, uf,
-            to_char(dt_venda AT TIME ZONE 'America/Sao_Paulo', 'DD/MM HH24:MI:SS') AS venda,
-            round(extract(epoch FROM detectado_em - commit_em) * 1000)::int AS atraso_ms
-       FROM deteccao.alertas ORDER BY detectado_em DESC, id_pedido DESC LIMIT $1`,
-    [n],
-  );
 }
 
 /** How the alerts topic is configured and what it holds (the notebook shows it). */

@@ -43,7 +43,7 @@ export async function lerArquivo(arm: Armazenamento, inst: Instantaneo, add: Add
   return tabelaDoArquivo(bytes, inst.esquema, inst.metadata.partitionColumns, add, colunas);
 }
 
-export function tabelaDoArquivo(bytes: Uint8Array, esquema: StructType, particoes: string[], add: Add, colunas: string[]): arrow.Table {
+function tabelaDoArquivo(bytes: Uint8Array, esquema: StructType, particoes: string[], add: Add, colunas: string[]): arrow.Table {
   const noArquivo = colunasDoParquet(bytes);
   const fisicas = colunas.filter((c) => !particoes.includes(c) && noArquivo.includes(c));
   const t = lerParquet(bytes, fisicas.length ? fisicas : noArquivo.slice(0, 1));

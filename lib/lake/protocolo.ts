@@ -177,14 +177,14 @@ export const PROTOCOLO_PADRAO: Protocol = { minReaderVersion: 1, minWriterVersio
  * Reader features we implement. vacuumProtocolCheck only asks vacuum to check the protocol
  * (which we always do); timestampNtz is a column type we read.
  */
-export const RECURSOS_LEITURA = new Set(["vacuumProtocolCheck", "timestampNtz"]);
+const RECURSOS_LEITURA = new Set(["vacuumProtocolCheck", "timestampNtz"]);
 
 /**
  * Writer features we implement or can honour by refusing what they forbid: appendOnly (we refuse
  * rewrites), invariants / checkConstraints / generatedColumns / changeDataFeed (refused when
  * actually in use, see recursosEmUso), domainMetadata (we only carry domains forward).
  */
-export const RECURSOS_ESCRITA = new Set([
+const RECURSOS_ESCRITA = new Set([
   "appendOnly",
   "invariants",
   "checkConstraints",
@@ -299,7 +299,7 @@ function recursosImplicitos(w: number): string[] {
  * Writer features that are allowed by the protocol and actually used by this table's metadata:
  * the property or column metadata key (`recurso`) and how a student would call it.
  */
-export function recursosEmUso(metadata: Metadata): { recurso: string; descricao: string }[] {
+function recursosEmUso(metadata: Metadata): { recurso: string; descricao: string }[] {
   const usados: { recurso: string; descricao: string }[] = [];
   const conf = metadata.configuration;
   if (Object.keys(conf).some((k) => k.startsWith("delta.constraints."))) {

@@ -68,7 +68,7 @@ export function escaparDiretorio(valor: string | null): string {
 // Stats values (JSON in add.stats)
 
 /** A number written verbatim into JSON (longs and decimals beyond double precision). */
-export class NumeroJson {
+class NumeroJson {
   constructor(readonly texto: string) {}
 }
 

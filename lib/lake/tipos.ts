@@ -323,7 +323,7 @@ export function valorDeChave(tipo: DataType, k: Chave | null): unknown {
 }
 
 /** Floor division (BigInt's / truncates toward zero, wrong for instants before 1970). */
-export function divPiso(a: bigint, b: bigint): bigint {
+function divPiso(a: bigint, b: bigint): bigint {
   const q = a / b;
   return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }

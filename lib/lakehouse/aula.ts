@@ -252,7 +252,7 @@ export interface VersaoTabela {
 }
 
 /** Every table a build touched, with its version after the build and the commits it wrote. */
-export function versoesDoBuild(r: ResultadoBuild): VersaoTabela[] {
+function versoesDoBuild(r: ResultadoBuild): VersaoTabela[] {
   return [
     ...r.rawCdc.map((t) => ({ tabela: `raw/cdc/${t.tabela}`, versao: t.versao, commits: t.commits })),
     ...r.rawDw.map((t) => ({ tabela: `raw/dw/${t.tabela}`, versao: t.versao, commits: t.commits })),

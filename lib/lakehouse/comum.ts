@@ -34,7 +34,7 @@ export function bucketDaCamada(camada: Camada): string {
 }
 
 /** s3://<bucket da camada>/<raiz>/<caminho>. */
-export function urlTabela(camada: Camada, caminho: string, raiz?: string): string {
+function urlTabela(camada: Camada, caminho: string, raiz?: string): string {
   const r = normalizarRaiz(raiz);
   return `s3://${bucketDaCamada(camada)}/${r ? `${r}/` : ""}${caminho}`;
 }
@@ -87,8 +87,6 @@ export async function removerRaiz(raiz: string): Promise<number> {
 export function jsonSeguro(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x));
 }
-
-export const fmtN = (n: number) => n.toLocaleString("pt-BR");
 
 /**
  * Columns of a table as plain arrays (long → BigInt64Array, integer → Int32Array, string →

@@ -25,7 +25,7 @@ import { diaUtc, lerColunas, tabela, type OpcoesLakehouse } from "./comum";
 
 export { extrairDw, MODELOS_DW, tabelaRawDw, type ModeloDw } from "./extratos";
 
-export const ESQUEMA_RAW_CDC = {
+const ESQUEMA_RAW_CDC = {
   kafka_topico: "string not null",
   kafka_particao: "integer not null",
   kafka_offset: "long not null",
@@ -85,7 +85,7 @@ export function tabelaRawCdc(nome: string, raiz?: string): TabelaDelta {
 }
 
 /** Next offset to read per partition: greatest stored offset + 1, else the table's start position. */
-export async function proximasPosicoes(t: TabelaDelta): Promise<Record<number, bigint>> {
+async function proximasPosicoes(t: TabelaDelta): Promise<Record<number, bigint>> {
   const inst = await t.instantaneo();
   const inicial = JSON.parse(inst.metadata.configuration[PROP_POSICAO_INICIAL] ?? "{}") as Record<string, string>;
   const prox: Record<number, bigint> = {};

@@ -8,7 +8,7 @@
 import { statsDe, type Dados, type Linha, type TabelaDelta } from "../lake/index";
 import { tabela } from "./comum";
 
-export const ESQUEMA_ITENS_POR_PESSOA = {
+const ESQUEMA_ITENS_POR_PESSOA = {
   id_pedido: "long not null",
   id_produto: "integer not null",
   /** HMAC pseudonym of the person (as in trusted): joins work, the CPF-like id never appears. */
@@ -37,7 +37,7 @@ export const ESQUEMA_ITENS_POR_PESSOA = {
   _refinado_em: "timestamp not null",
 };
 
-export const ESQUEMA_VENDAS_DIARIAS = {
+const ESQUEMA_VENDAS_DIARIAS = {
   dt_venda: "date not null",
   uf: "string not null",
   pedidos: "long not null",

@@ -60,7 +60,7 @@ export const DEFINICOES: Record<TabelaOltp, Definicao> = {
 
 const META = { _kafka_particao: "integer", _kafka_offset: "long", _op: "string", _ts_evento: "timestamp", _promovido_em: "timestamp" };
 
-export const ESQUEMA_QUARENTENA = {
+const ESQUEMA_QUARENTENA = {
   tabela: "string not null",
   kafka_particao: "integer not null",
   kafka_offset: "long not null",
