@@ -168,26 +168,38 @@ function ordenadas<T>(mapa: Map<string | null, T>): [string | null, T][] {
 
 const diaIso = (dias: number) => new Date(dias * 86_400_000).toISOString().slice(0, 10);
 
-/**
- * Runs the course's queries over the lakehouse under `raiz` with lib/lake. Throws (pt-BR) when
- * a refined table is missing; raw/trusted tables that do not exist count as null.
- */
-export async function consultasDoLakehouse(opcoes: Pick<OpcoesLakehouse, "raiz"> = {}): Promise<ResultadoConsultas> {
-  const { raiz } = opcoes;
+type Soma =
+  | "pedidos"
+  | "itens"
+  | "receita"
+  | "pedidos_regra_local"
+  | "pedidos_regra_dispositivo"
+  | "pedidos_alguma_regra"
+  | "pedidos_fraude_rotulada";
+const SOMAS: readonly Soma[] = [
+  "pedidos",
+  "itens",
+  "receita",
+  "pedidos_regra_local",
+  "pedidos_regra_dispositivo",
+  "pedidos_alguma_regra",
+  "pedidos_fraude_rotulada",
+];
+type Somas = Record<Soma, bigint>;
+const somasZeradas = (): Somas => Object.fromEntries(SOMAS.map((s) => [s, 0n])) as Somas;
+
+/** Row counts of the raw and trusted tables (null for a table that does not exist yet). */
+async function contagensDasCamadas(raiz: string | undefined) {
   const eventos: Record<string, number | null> = {};
   for (const nome of TABELAS_CAPTURADAS) eventos[nome] = await contarSeExistir(tabelaRawCdc(nome, raiz));
   const linhasTrusted: Record<string, number | null> = {};
   for (const nome of TABELAS_CAPTURADAS) linhasTrusted[nome] = await contarSeExistir(tabelaTrusted(nome, raiz));
   linhasTrusted.quarentena = await contarSeExistir(tabelaQuarentena(raiz));
+  return { eventos, linhasTrusted };
+}
 
-  const itensT = tabelaRefined("itens_por_pessoa", raiz);
-  const vendasT = tabelaRefined("vendas_diarias", raiz);
-  for (const t of [itensT, vendasT]) {
-    if (!(await t.existe()))
-      throw new Error(`A tabela refined não existe em ${t.url}: construa o lakehouse antes (npm run lake -- build).`);
-  }
-
-  // itens_por_pessoa: one pass feeds every grouping.
+/** itens_por_pessoa in one pass that feeds every grouping: totals, per UF, per category, fraud per UF. */
+async function agruparItens(itensT: TabelaDelta) {
   const it = await colunas(itensT, [
     "id_pedido",
     "uf",
@@ -198,7 +210,6 @@ export async function consultasDoLakehouse(opcoes: Pick<OpcoesLakehouse, "raiz">
     "regra_dispositivo",
     "fraude_rotulada",
   ]);
-  const escalaItens = it.escala.valor_total ?? 2;
   const total = new Grupo();
   const porUf = new Map<string | null, Grupo>();
   const porCategoria = new Map<string | null, Grupo>();
@@ -224,44 +235,54 @@ export async function consultasDoLakehouse(opcoes: Pick<OpcoesLakehouse, "raiz">
     if ((local || disp) && rotulo === true) f.acerto.add(pedido);
     if (rotulo === null) f.semRotulo.add(pedido);
   }
+  return { n: it.n, escala: it.escala.valor_total ?? 2, total, porUf, porCategoria, fraude };
+}
 
-  // vendas_diarias, re-added per day and in total.
-  const somas = [
-    "pedidos",
-    "itens",
-    "receita",
-    "pedidos_regra_local",
-    "pedidos_regra_dispositivo",
-    "pedidos_alguma_regra",
-    "pedidos_fraude_rotulada",
-  ] as const;
-  const vd = await colunas(vendasT, ["dt_venda", ...somas]);
-  const escalaVendas = vd.escala.receita ?? 2;
-  const zero = () => Object.fromEntries(somas.map((s) => [s, 0n])) as Record<(typeof somas)[number], bigint>;
-  const soma = zero();
-  const porDia = new Map<number, Record<(typeof somas)[number], bigint>>();
+/** vendas_diarias re-added per day and in total (bigint sums: exact cents). */
+async function somarVendasDiarias(vendasT: TabelaDelta) {
+  const vd = await colunas(vendasT, ["dt_venda", ...SOMAS]);
+  const soma = somasZeradas();
+  const porDia = new Map<number, Somas>();
   for (let i = 0; i < vd.n; i++) {
     const dia = vd.ler.dt_venda!(i) as number;
     let d = porDia.get(dia);
     if (!d) {
-      d = zero();
+      d = somasZeradas();
       porDia.set(dia, d);
     }
-    for (const s of somas) {
+    for (const s of SOMAS) {
       const v = vd.ler[s]!(i);
       const x = typeof v === "bigint" ? v : typeof v === "number" ? BigInt(v) : 0n;
       soma[s] += x;
       d[s] += x;
     }
   }
+  return { n: vd.n, escala: vd.escala.receita ?? 2, soma, porDia };
+}
 
+/**
+ * Runs the course's queries over the lakehouse under `raiz` with lib/lake. Throws (pt-BR) when
+ * a refined table is missing; raw/trusted tables that do not exist count as null.
+ */
+export async function consultasDoLakehouse(opcoes: Pick<OpcoesLakehouse, "raiz"> = {}): Promise<ResultadoConsultas> {
+  const { raiz } = opcoes;
+  const { eventos, linhasTrusted } = await contagensDasCamadas(raiz);
+  const itensT = tabelaRefined("itens_por_pessoa", raiz);
+  const vendasT = tabelaRefined("vendas_diarias", raiz);
+  for (const t of [itensT, vendasT]) {
+    if (!(await t.existe()))
+      throw new Error(`A tabela refined não existe em ${t.url}: construa o lakehouse antes (npm run lake -- build).`);
+  }
+  const it = await agruparItens(itensT);
+  const vd = await somarVendasDiarias(vendasT);
+  const { soma, porDia } = vd;
   return {
     raw: { eventos_cdc: eventos },
     trusted: { linhas: linhasTrusted },
     refined: { linhas: { itens_por_pessoa: it.n, vendas_diarias: vd.n } },
-    totais: total.totais(escalaItens),
-    por_uf: ordenadas(porUf).map(([uf, g]) => ({ uf, ...g.totais(escalaItens) })),
-    fraude_por_uf: ordenadas(fraude).map(([uf, f]) => ({
+    totais: it.total.totais(it.escala),
+    por_uf: ordenadas(it.porUf).map(([uf, g]) => ({ uf, ...g.totais(it.escala) })),
+    fraude_por_uf: ordenadas(it.fraude).map(([uf, f]) => ({
       uf,
       pedidos: f.pedidos.size,
       regra_local: f.local.size,
@@ -271,12 +292,12 @@ export async function consultasDoLakehouse(opcoes: Pick<OpcoesLakehouse, "raiz">
       regra_e_rotulo: f.acerto.size,
       sem_rotulo: f.semRotulo.size,
     })),
-    receita_por_categoria: ordenadas(porCategoria).map(([categoria, g]) => ({ categoria, ...g.totais(escalaItens) })),
+    receita_por_categoria: ordenadas(it.porCategoria).map(([categoria, g]) => ({ categoria, ...g.totais(it.escala) })),
     vendas_diarias: {
       dias: porDia.size,
       pedidos: Number(soma.pedidos),
       itens: Number(soma.itens),
-      receita: dinheiro(soma.receita, escalaVendas),
+      receita: dinheiro(soma.receita, vd.escala),
       pedidos_regra_local: Number(soma.pedidos_regra_local),
       pedidos_regra_dispositivo: Number(soma.pedidos_regra_dispositivo),
       pedidos_alguma_regra: Number(soma.pedidos_alguma_regra),
@@ -288,7 +309,7 @@ export async function consultasDoLakehouse(opcoes: Pick<OpcoesLakehouse, "raiz">
         dt_venda: diaIso(dia),
         pedidos: Number(d.pedidos),
         itens: Number(d.itens),
-        receita: dinheiro(d.receita, escalaVendas),
+        receita: dinheiro(d.receita, vd.escala),
         pedidos_alguma_regra: Number(d.pedidos_alguma_regra),
       })),
   };
