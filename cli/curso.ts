@@ -1,4 +1,6 @@
-// `npm run course`: the whole course headless — the stack up, then every notebook in order.
+// `npm run course`: the whole course headless — the stack up, then every notebook in order, with
+// the exercises' solutions in the answer cells (LIGA_CURSO_SOLUCOES=1, see lib/exercicios), so
+// every check must pass; the checks are recorded in curso.progresso with origin "curso".
 import { config } from "../lib/config";
 import { ErroServicoFora } from "../lib/erros";
 import { courseNotebooks, runNotebooks } from "../stack/notebooks";
@@ -20,9 +22,9 @@ async function main(): Promise<number> {
   }
   const { python, jupyterPath } = await installAll(cfg);
   const notebooks = courseNotebooks(cfg.root);
-  console.log(`Executando ${notebooks.length} notebooks com o kernel tslab…`);
+  console.log(`Executando ${notebooks.length} notebooks com o kernel tslab, com as soluções dos exercícios…`);
   try {
-    await runNotebooks(cfg, { venv: python.venv, jupyterPath, notebooks, stream: true });
+    await runNotebooks(cfg, { venv: python.venv, jupyterPath, notebooks, stream: true, solucoes: true });
   } catch (err) {
     // The runner already printed the notebook, the cell and the error text above.
     if (!(err instanceof CommandError)) throw err;

@@ -2,6 +2,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../lib/config";
+import { VARIAVEL_SOLUCOES } from "../lib/exercicios/tipos";
 import { run } from "./proc";
 import { runNotebooksCommand } from "./python";
 
@@ -21,6 +22,11 @@ export interface NotebookRun {
   repeat?: number;
   /** Echo the runner's progress (the course command) or keep it for the error (tests). */
   stream?: boolean;
+  /**
+   * Run with the exercises' solutions in the answer cells (lib/exercicios `resposta`): the course
+   * run. Without it the answer cells keep their stubs and every check reports pending.
+   */
+  solucoes?: boolean;
 }
 
 /** Runs notebooks in order; rejects naming the notebook, the cell and the real error text. */
@@ -32,7 +38,7 @@ export function runNotebooks(cfg: Config, opts: NotebookRun): Promise<string> {
     out: join(cfg.root, ".course-output"),
     notebooks: opts.notebooks,
     repeat: opts.repeat,
-    baseEnv: { ...process.env, LIGA_SUDOERS_HOME: cfg.root },
+    baseEnv: { ...process.env, LIGA_SUDOERS_HOME: cfg.root, [VARIAVEL_SOLUCOES]: opts.solucoes ? "1" : "" },
   });
   return run(command.cmd, command.args, { cwd: cfg.root, env: command.env, replaceEnv: true, stream: opts.stream });
 }
