@@ -13,14 +13,16 @@ interface Analise011 {
   totalProdutos: number;
 }
 
+// Written differently from the official solution (a window function, not a grouped CTE) so the
+// check does not compare the solution with its own text.
 const REFERENCIA_011 = `
-  WITH medias AS (SELECT id_categoria, avg(valor_unit) AS media FROM produtos GROUP BY id_categoria)
-  SELECT c.descricao AS categoria, p.descricao AS produto, p.valor_unit
-    FROM produtos p
-    JOIN categorias c ON c.id = p.id_categoria
-    JOIN medias m ON m.id_categoria = p.id_categoria
-   WHERE p.valor_unit > m.media
-   ORDER BY c.id, p.valor_unit DESC, p.descricao`;
+  SELECT categoria, produto, valor_unit
+    FROM (SELECT c.id AS id_categoria, c.descricao AS categoria, p.descricao AS produto, p.valor_unit,
+                 avg(p.valor_unit) OVER (PARTITION BY p.id_categoria) AS media
+            FROM produtos p
+            JOIN categorias c ON c.id = p.id_categoria) AS x
+   WHERE valor_unit > media
+   ORDER BY id_categoria, valor_unit DESC, produto`;
 const CHAVES_011 = `
   SELECT c.descricao || '|' || p.descricao AS chave,
          p.valor_unit > (SELECT avg(valor_unit) FROM produtos) AS acima_geral,
